@@ -1,0 +1,1 @@
+"""People and organisations: users, profiles, organisations, memberships, invitations, audit log."""

@@ -1,0 +1,1 @@
+"""Events, sessions and registrations (filled by the events issue)."""

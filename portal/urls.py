@@ -1,0 +1,47 @@
+"""The portal's URLs: the shell here, each app under its own prefix."""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView
+
+from portal import health, views
+
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Joined Up administration"
+
+
+def page(template):
+    return TemplateView.as_view(template_name=template)
+
+
+portal_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("staff/", views.staff_tools, name="staff"),
+        path("accessibility/", page("portal/accessibility.html"), name="accessibility"),
+        path("privacy/", page("portal/privacy.html"), name="privacy"),
+        path("safety-policy/", page("portal/safety.html"), name="safety"),
+        path("contact/", page("portal/contact.html"), name="contact"),
+        path("get-help-now/", page("portal/get_help.html"), name="get_help"),
+    ],
+    "portal",
+)
+
+urlpatterns = [
+    path("", include(portal_patterns)),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("my-account/", include("accounts.urls")),
+    path("organisations/", include("accounts.urls_organisations")),
+    path("services/", include("services.urls")),
+    path("events/", include("events.urls")),
+    path("stories/", include("stories.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "portal.views.error_403"
+handler404 = "portal.views.error_404"
+handler500 = "portal.views.error_500"

@@ -1,0 +1,1 @@
+"""The joined-up service directory (filled by the directory issue)."""

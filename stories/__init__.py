@@ -1,0 +1,1 @@
+"""Recovery stories and their moderation (filled by the stories issue)."""
