@@ -11,12 +11,28 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_moderator", "is_platform_admin", "is_active"]
     search_fields = ["email"]
     # Platform roles change through the staff tools, so that each change is audited.
-    readonly_fields = ["is_moderator", "is_platform_admin", "is_staff", "is_superuser",
-                       "last_login", "date_joined"]
+    readonly_fields = [
+        "is_moderator",
+        "is_platform_admin",
+        "is_staff",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+    ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Roles", {"fields": ["is_active", "is_moderator", "is_platform_admin", "is_staff",
-                              "is_superuser"]}),
+        (
+            "Roles",
+            {
+                "fields": [
+                    "is_active",
+                    "is_moderator",
+                    "is_platform_admin",
+                    "is_staff",
+                    "is_superuser",
+                ]
+            },
+        ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
@@ -51,8 +67,16 @@ class JoinRequestAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["organisation", "role", "created_at", "expires_at", "accepted_at"]
     exclude = ["token_hash"]
-    readonly_fields = ["organisation", "email", "role", "invited_by", "created_at", "expires_at",
-                       "accepted_at", "accepted_by"]
+    readonly_fields = [
+        "organisation",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_by",
+    ]
 
 
 @admin.register(AuditEntry)

@@ -90,8 +90,11 @@ def organisation_register(*, by: User, **fields) -> Organisation:
     organisation.save()
     Membership.objects.create(user=by, organisation=organisation, role=Role.ADMIN)
     audit_record(
-        action="accounts.organisation.registered", actor=by, organisation=organisation,
-        subject_user=by, data={"name": organisation.name, "sector": organisation.sector},
+        action="accounts.organisation.registered",
+        actor=by,
+        organisation=organisation,
+        subject_user=by,
+        data={"name": organisation.name, "sector": organisation.sector},
     )
     return organisation
 
@@ -113,7 +116,9 @@ def organisation_verify(*, organisation: Organisation, by: User) -> Organisation
 
 
 @transaction.atomic
-def join_request_create(*, user: User, organisation: Organisation, message: str = "") -> JoinRequest:
+def join_request_create(
+    *, user: User, organisation: Organisation, message: str = ""
+) -> JoinRequest:
     if Membership.objects.filter(user=user, organisation=organisation).exists():
         raise ValidationError(f"You are already a member of {organisation.name}.")
     if JoinRequest.objects.filter(
@@ -125,7 +130,9 @@ def join_request_create(*, user: User, organisation: Organisation, message: str 
         user=user, organisation=organisation, message=message.strip()
     )
     audit_record(
-        action="accounts.join_request.created", actor=user, organisation=organisation,
+        action="accounts.join_request.created",
+        actor=user,
+        organisation=organisation,
         subject_user=user,
     )
     from accounts.tasks import task_notify_join_request
@@ -142,7 +149,9 @@ def _locked_pending_request(join_request: JoinRequest) -> JoinRequest:
 
 
 @transaction.atomic
-def join_request_approve(*, join_request: JoinRequest, by: User, role: str = Role.MEMBER) -> Membership:
+def join_request_approve(
+    *, join_request: JoinRequest, by: User, role: str = Role.MEMBER
+) -> Membership:
     _require(by, "accounts.manage_members", join_request.organisation)
     join_request = _locked_pending_request(join_request)
     join_request.status = JoinRequest.Status.APPROVED
@@ -153,8 +162,11 @@ def join_request_approve(*, join_request: JoinRequest, by: User, role: str = Rol
         user=join_request.user, organisation=join_request.organisation, defaults={"role": role}
     )
     audit_record(
-        action="accounts.membership.created", actor=by, organisation=join_request.organisation,
-        subject_user=join_request.user, data={"role": membership.role, "via": "join_request"},
+        action="accounts.membership.created",
+        actor=by,
+        organisation=join_request.organisation,
+        subject_user=join_request.user,
+        data={"role": membership.role, "via": "join_request"},
     )
     from accounts.tasks import task_notify_join_decision
 
@@ -171,7 +183,9 @@ def join_request_decline(*, join_request: JoinRequest, by: User) -> JoinRequest:
     join_request.decided_by = by
     join_request.save(update_fields=["status", "decided_at", "decided_by"])
     audit_record(
-        action="accounts.join_request.declined", actor=by, organisation=join_request.organisation,
+        action="accounts.join_request.declined",
+        actor=by,
+        organisation=join_request.organisation,
         subject_user=join_request.user,
     )
     from accounts.tasks import task_notify_join_decision
@@ -198,18 +212,28 @@ def invitation_create(
         raise ValidationError(f"{email} is already a member of {organisation.name}.")
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        organisation=organisation, email=email, role=role, token_hash=_hash_token(token),
-        invited_by=by, expires_at=timezone.now() + INVITATION_LIFETIME,
+        organisation=organisation,
+        email=email,
+        role=role,
+        token_hash=_hash_token(token),
+        invited_by=by,
+        expires_at=timezone.now() + INVITATION_LIFETIME,
     )
     audit_record(
-        action="accounts.invitation.created", actor=by, organisation=organisation,
+        action="accounts.invitation.created",
+        actor=by,
+        organisation=organisation,
         data={"invitation_id": invitation.pk, "role": role},
     )
     link = settings.SITE_URL + reverse("accounts:invitation", args=[token])
     body = render_to_string(
         "accounts/email/invitation.txt",
-        {"organisation": organisation, "role": invitation.get_role_display(), "link": link,
-         "expires_at": invitation.expires_at},
+        {
+            "organisation": organisation,
+            "role": invitation.get_role_display(),
+            "link": link,
+            "expires_at": invitation.expires_at,
+        },
     )
     # The secret travels only in this email, sent straight after commit, never through the broker.
     transaction.on_commit(
@@ -230,7 +254,9 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
-    invitation = Invitation.objects.select_for_update().filter(token_hash=_hash_token(token)).first()
+    invitation = (
+        Invitation.objects.select_for_update().filter(token_hash=_hash_token(token)).first()
+    )
     if invitation is None:
         raise ValidationError("This invitation link is not valid.")
     if invitation.accepted_at is not None:
@@ -247,14 +273,16 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
-    membership, created = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
     )
     JoinRequest.objects.filter(
         user=user, organisation=invitation.organisation, status=JoinRequest.Status.PENDING
     ).update(status=JoinRequest.Status.APPROVED, decided_at=timezone.now())
     audit_record(
-        action="accounts.membership.created", actor=user, organisation=invitation.organisation,
+        action="accounts.membership.created",
+        actor=user,
+        organisation=invitation.organisation,
         subject_user=user,
         data={"role": membership.role, "via": "invitation", "invitation_id": invitation.pk},
     )
@@ -296,8 +324,11 @@ def membership_change_role(*, membership: Membership, role: str, by: User) -> Me
     membership.role = role
     membership.save(update_fields=["role"])
     audit_record(
-        action="accounts.membership.role_changed", actor=by, organisation=membership.organisation,
-        subject_user=membership.user, data={"from": old, "to": role},
+        action="accounts.membership.role_changed",
+        actor=by,
+        organisation=membership.organisation,
+        subject_user=membership.user,
+        data={"from": old, "to": role},
     )
     return membership
 
@@ -311,7 +342,9 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     _ensure_admin_remains(membership.organisation, membership)
     audit_record(
         action="accounts.membership.left" if leaving_self else "accounts.membership.removed",
-        actor=by, organisation=membership.organisation, subject_user=membership.user,
+        actor=by,
+        organisation=membership.organisation,
+        subject_user=membership.user,
         data={"role": membership.role},
     )
     membership.delete()

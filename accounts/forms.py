@@ -14,7 +14,9 @@ class SignupForm(AllauthSignupForm):
         for name in ("password1", "password2"):
             if name in self.fields:
                 self.fields[name].widget.render_value = True
-        self.fields["password1"].help_text = (
+        self.fields[
+            "password1"
+        ].help_text = (
             "At least 10 characters. Avoid common passwords and anything made only of numbers."
         )
 
@@ -35,9 +37,13 @@ class ProfileForm(forms.ModelForm):
         local_part = self.user.email.split("@")[0].lower() if self.user else ""
         display = (self.data.get("display_name") or "").strip().lower()
         if local_part and len(local_part) >= 3 and local_part in lowered:
-            raise forms.ValidationError("Choose a pseudonym that does not contain your email address.")
+            raise forms.ValidationError(
+                "Choose a pseudonym that does not contain your email address."
+            )
         if display and len(display) >= 3 and display in lowered:
-            raise forms.ValidationError("Choose a pseudonym that is different from your display name.")
+            raise forms.ValidationError(
+                "Choose a pseudonym that is different from your display name."
+            )
         return pseudonym
 
 

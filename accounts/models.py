@@ -11,12 +11,38 @@ from django.urls import reverse
 from django.utils import timezone
 
 ADJECTIVES = [
-    "Quiet", "Bright", "Steady", "Gentle", "Brave", "Hopeful", "Patient", "Curious", "Kind",
-    "Calm", "Bold", "Warm", "Wandering", "Rising", "Open",
+    "Quiet",
+    "Bright",
+    "Steady",
+    "Gentle",
+    "Brave",
+    "Hopeful",
+    "Patient",
+    "Curious",
+    "Kind",
+    "Calm",
+    "Bold",
+    "Warm",
+    "Wandering",
+    "Rising",
+    "Open",
 ]
 NOUNS = [
-    "Heron", "Willow", "Lantern", "Harbour", "Oak", "Robin", "River", "Meadow", "Kestrel",
-    "Beacon", "Fern", "Otter", "Hill", "Sparrow", "Tide",
+    "Heron",
+    "Willow",
+    "Lantern",
+    "Harbour",
+    "Oak",
+    "Robin",
+    "River",
+    "Meadow",
+    "Kestrel",
+    "Beacon",
+    "Fern",
+    "Otter",
+    "Hill",
+    "Sparrow",
+    "Tide",
 ]
 
 
@@ -183,6 +209,9 @@ class JoinRequest(models.Model):
         ]
         ordering = ["created_at"]
 
+    def __str__(self):
+        return f"request {self.pk} to join {self.organisation_id} ({self.status})"
+
 
 class Invitation(models.Model):
     """An emailed invitation to join an organisation. The link works once, until it expires."""
@@ -206,6 +235,9 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"invitation {self.pk} to {self.organisation_id} as {self.role}"
 
 
 class AuditEntry(models.Model):

@@ -1,4 +1,4 @@
-"""Who may do what with people and organisations: `rules` predicates shared by views, API and templates."""
+"""Who may do what with people and organisations: predicates for views, API and templates."""
 
 import rules
 from allauth.mfa.models import Authenticator

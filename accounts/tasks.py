@@ -12,7 +12,9 @@ from accounts.models import JoinRequest, Membership, Role
 @shared_task
 def task_notify_join_request(join_request_id: int) -> int:
     """Tell an organisation's admins that someone asked to join. Returns emails sent."""
-    join_request = JoinRequest.objects.select_related("organisation").filter(pk=join_request_id).first()
+    join_request = (
+        JoinRequest.objects.select_related("organisation").filter(pk=join_request_id).first()
+    )
     if join_request is None or join_request.status != JoinRequest.Status.PENDING:
         return 0
     organisation = join_request.organisation
@@ -23,8 +25,10 @@ def task_notify_join_request(join_request_id: int) -> int:
     )
     body = render_to_string(
         "accounts/email/join_request.txt",
-        {"organisation": organisation,
-         "link": settings.SITE_URL + reverse("organisations:members", args=[organisation.slug])},
+        {
+            "organisation": organisation,
+            "link": settings.SITE_URL + reverse("organisations:members", args=[organisation.slug]),
+        },
     )
     for email in admins:
         send_mail(f"[Joined Up] Someone asked to join {organisation.name}", body, None, [email])
@@ -34,7 +38,9 @@ def task_notify_join_request(join_request_id: int) -> int:
 @shared_task
 def task_notify_join_decision(join_request_id: int) -> int:
     join_request = (
-        JoinRequest.objects.select_related("organisation", "user").filter(pk=join_request_id).first()
+        JoinRequest.objects.select_related("organisation", "user")
+        .filter(pk=join_request_id)
+        .first()
     )
     if join_request is None or join_request.status == JoinRequest.Status.PENDING:
         return 0
@@ -45,6 +51,8 @@ def task_notify_join_decision(join_request_id: int) -> int:
     verb = "approved" if join_request.status == JoinRequest.Status.APPROVED else "declined"
     send_mail(
         f"[Joined Up] Your request to join {join_request.organisation.name} was {verb}",
-        body, None, [join_request.user.email],
+        body,
+        None,
+        [join_request.user.email],
     )
     return 1

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import domain, queries
@@ -34,7 +35,9 @@ def _error_text(error: ValidationError) -> str:
 @login_required
 def account_home(request):
     profile = domain.profile_for(user=request.user)
-    form = ProfileForm(request.POST if request.method == "POST" else None, instance=profile, user=request.user)
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None, instance=profile, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         domain.profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, "Your profile has been saved.")
@@ -107,7 +110,15 @@ def invitation(request, token):
                 f"{membership.get_role_display().lower()}.",
             )
             return redirect("accounts:home")
-    return render(request, "accounts/invitation.html", {"invitation": invitation})
+    if invitation is None:
+        state = "invalid"
+    elif invitation.accepted_at is not None:
+        state = "used"
+    elif invitation.expires_at <= timezone.now():
+        state = "expired"
+    else:
+        state = "open"
+    return render(request, "accounts/invitation.html", {"invitation": invitation, "state": state})
 
 
 # --- Organisations -----------------------------------------------------------------------------

@@ -5,10 +5,7 @@ Idempotent: running it again changes nothing that is already there.
 
 from django.db import transaction
 
-from accounts.domain import audit_record, profile_for
-from accounts.models import Membership, Organisation, Role, Sector, User
-
-DEMO_PASSWORD = "joined-up-demo"  # noqa: S105 - fictional demo accounts, printed by `make run`
+DEMO_PASSWORD = "joined-up-demo"
 
 DEMO_USERS = [
     ("admin@demo.joinedup.example", "platform admin (and Django admin)"),
@@ -20,49 +17,109 @@ DEMO_USERS = [
     ("member@demo.joinedup.example", "person with lived experience (no organisation)"),
 ]
 
+# (name, sector, description, areas served, verified); sectors are accounts.models.Sector values.
 ORGANISATIONS = [
-    ("Northfield Health NHS Foundation Trust", Sector.NHS,
-     "Mental health services for adults across Northfield: community teams, crisis and home "
-     "treatment, and inpatient care.", ["Northfield", "Eastbrook"], True),
-    ("Northfield Council Adult Social Care", Sector.LOCAL_AUTHORITY,
-     "Assessments, personal budgets and support planning for adults with care and support needs.",
-     ["Northfield"], True),
-    ("Northfield Mind", Sector.VOLUNTARY,
-     "Drop-ins, peer support groups and advocacy for anyone experiencing a mental health problem.",
-     ["Northfield", "Eastbrook", "Millbridge"], True),
-    ("Citizens Advice Northfield", Sector.VOLUNTARY,
-     "Free, confidential advice on benefits, debt, housing and work.", ["Northfield"], True),
-    ("The Old Bell Arts for Recovery", Sector.VOLUNTARY,
-     "Art, music and writing sessions in a former pub turned community arts space.",
-     ["Eastbrook"], True),
-    ("Voices Together Hearing Voices Group", Sector.PEER_LED,
-     "A peer-led group where people who hear voices share ways of living with them.",
-     ["Northfield"], False),
-    ("Eastbrook Wellbeing Web Network", Sector.VOLUNTARY,
-     "Volunteers who help people and community groups get online, including social media "
-     "surgeries.", ["Eastbrook", "Millbridge"], True),
-    ("Northfield College", Sector.EDUCATION,
-     "Adult learning, including free recovery college courses co-produced with peers.",
-     ["Northfield", "Millbridge"], True),
-    ("Millbridge Recovery Café", Sector.PEER_LED,
-     "An evening café run by and for people in recovery.", ["Millbridge"], False),
-    ("Northfield Carers Centre", Sector.VOLUNTARY,
-     "Information, breaks and emotional support for unpaid carers.", ["Northfield"], True),
-    ("Pathways Supported Housing", Sector.PRIVATE,
-     "Supported accommodation and tenancy support for people leaving hospital.",
-     ["Northfield", "Eastbrook"], True),
-    ("Eastbrook Employment Support Service", Sector.LOCAL_AUTHORITY,
-     "Individual placement and support to find and keep paid work.", ["Eastbrook"], True),
-    ("Millbridge Community Allotments", Sector.OTHER,
-     "Shared growing plots and gardening sessions open to everyone.", ["Millbridge"], False),
+    (
+        "Northfield Health NHS Foundation Trust",
+        "nhs",
+        "Mental health services for adults across Northfield: community teams, crisis and home "
+        "treatment, and inpatient care.",
+        ["Northfield", "Eastbrook"],
+        True,
+    ),
+    (
+        "Northfield Council Adult Social Care",
+        "local_authority",
+        "Assessments, personal budgets and support planning for adults with care needs.",
+        ["Northfield"],
+        True,
+    ),
+    (
+        "Northfield Mind",
+        "voluntary",
+        "Drop-ins, peer support groups and advocacy for anyone with a mental health problem.",
+        ["Northfield", "Eastbrook", "Millbridge"],
+        True,
+    ),
+    (
+        "Citizens Advice Northfield",
+        "voluntary",
+        "Free, confidential advice on benefits, debt, housing and work.",
+        ["Northfield"],
+        True,
+    ),
+    (
+        "The Old Bell Arts for Recovery",
+        "voluntary",
+        "Art, music and writing sessions in a former pub turned community arts space.",
+        ["Eastbrook"],
+        True,
+    ),
+    (
+        "Voices Together Hearing Voices Group",
+        "peer_led",
+        "A peer-led group where people who hear voices share ways of living with them.",
+        ["Northfield"],
+        False,
+    ),
+    (
+        "Eastbrook Wellbeing Web Network",
+        "voluntary",
+        "Volunteers who help people and community groups get online, including social media "
+        "surgeries.",
+        ["Eastbrook", "Millbridge"],
+        True,
+    ),
+    (
+        "Northfield College",
+        "education",
+        "Adult learning, including free recovery college courses co-produced with peers.",
+        ["Northfield", "Millbridge"],
+        True,
+    ),
+    (
+        "Millbridge Recovery Café",
+        "peer_led",
+        "An evening café run by and for people in recovery.",
+        ["Millbridge"],
+        False,
+    ),
+    (
+        "Northfield Carers Centre",
+        "voluntary",
+        "Information, breaks and emotional support for unpaid carers.",
+        ["Northfield"],
+        True,
+    ),
+    (
+        "Pathways Supported Housing",
+        "private",
+        "Supported accommodation and tenancy support for people leaving hospital.",
+        ["Northfield", "Eastbrook"],
+        True,
+    ),
+    (
+        "Eastbrook Employment Support Service",
+        "local_authority",
+        "Individual placement and support to find and keep paid work.",
+        ["Eastbrook"],
+        True,
+    ),
+    (
+        "Millbridge Community Allotments",
+        "other",
+        "Shared growing plots and gardening sessions open to everyone.",
+        ["Millbridge"],
+        False,
+    ),
 ]
 
 MEMBERSHIPS = [
-    ("orgadmin@demo.joinedup.example", "Northfield Mind", Role.ADMIN),
-    ("editor@demo.joinedup.example", "Northfield Mind", Role.EDITOR),
-    ("facilitator@demo.joinedup.example", "The Old Bell Arts for Recovery", Role.FACILITATOR),
-    ("staff@demo.joinedup.example", "Northfield Health NHS Foundation Trust", Role.MEMBER),
-    ("admin@demo.joinedup.example", "Northfield Health NHS Foundation Trust", Role.ADMIN),
+    ("orgadmin@demo.joinedup.example", "Northfield Mind", "admin"),
+    ("editor@demo.joinedup.example", "Northfield Mind", "editor"),
+    ("facilitator@demo.joinedup.example", "The Old Bell Arts for Recovery", "facilitator"),
+    ("staff@demo.joinedup.example", "Northfield Health NHS Foundation Trust", "member"),
+    ("admin@demo.joinedup.example", "Northfield Health NHS Foundation Trust", "admin"),
 ]
 
 
@@ -77,6 +134,9 @@ def seed() -> dict[str, int]:
     """Create what is missing; return how many of each thing were created."""
     from allauth.account.models import EmailAddress
     from django.utils import timezone
+
+    from accounts.domain import audit_record, profile_for
+    from accounts.models import Membership, Organisation, User
 
     created = {"organisations": 0, "users": 0, "memberships": 0}
     admin = None
@@ -103,7 +163,9 @@ def seed() -> dict[str, int]:
         organisation, was_created = Organisation.objects.get_or_create(
             slug=_slug(name),
             defaults={
-                "name": name, "sector": sector, "description": description,
+                "name": name,
+                "sector": sector,
+                "description": description,
                 "areas_served": areas,
                 "website": f"https://{_slug(name)}.example.org",
                 "email": f"hello@{_slug(name)}.example.org",
@@ -113,8 +175,12 @@ def seed() -> dict[str, int]:
         )
         if was_created:
             created["organisations"] += 1
-            audit_record(action="accounts.organisation.registered", actor=admin,
-                         organisation=organisation, data={"name": name, "via": "seed_demo"})
+            audit_record(
+                action="accounts.organisation.registered",
+                actor=admin,
+                organisation=organisation,
+                data={"name": name, "via": "seed_demo"},
+            )
 
     for email, org_name, role in MEMBERSHIPS:
         _membership, was_created = Membership.objects.get_or_create(

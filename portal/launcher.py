@@ -1,4 +1,4 @@
-"""`make run`: embedded services if needed, migrate, demo data, then web + worker + beat until Ctrl-C."""
+"""`make run`: embedded services if needed, migrate, demo data, web + worker + beat until Ctrl-C."""
 
 import os
 import signal
@@ -47,7 +47,7 @@ def main() -> int:
         executable = str(BIN / command[0])
         children.append(subprocess.Popen([executable, *command[1:]], cwd=BASE_DIR))  # noqa: S603
 
-    def stop(*_):
+    def stop():
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -57,12 +57,24 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
         embedded.stop_all()
-        print("\nJoined Up stopped: web, worker, beat and any embedded servers.")  # noqa: T201
-        sys.exit(0)
+        print("\nJoined Up stopped: web, worker, beat and any embedded servers.")
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    def on_signal(*_):
+        raise SystemExit(0)
 
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        _announce(started, host, port)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        print("A process exited; stopping the others.")
+    finally:
+        stop()
+    return 0
+
+
+def _announce(started: float, host: str, port: str) -> None:
     url = f"http://{host}:{port}"
     if _wait_healthy(f"{url}/healthz"):
         from portal.demo import DEMO_PASSWORD, DEMO_USERS
@@ -75,16 +87,9 @@ def main() -> int:
             "Emails are printed here in the console. Press Ctrl-C to stop everything.",
             "",
         ]
-        print("\n".join(lines), flush=True)  # noqa: T201
+        print("\n".join(lines), flush=True)
     else:
-        print(f"Joined Up did not become healthy at {url}/healthz; see the log above.")  # noqa: T201
-
-    while True:
-        for child in children:
-            if child.poll() is not None:
-                print(f"A process exited ({child.args[0]}); stopping.")  # noqa: T201
-                stop()
-        time.sleep(0.5)
+        print(f"Joined Up did not become healthy at {url}/healthz; see the log above.")
 
 
 if __name__ == "__main__":

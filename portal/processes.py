@@ -3,8 +3,16 @@
 
 def web(bind: str) -> list[str]:
     return [
-        "gunicorn", "portal.wsgi:application", "--bind", bind,
-        "--workers", "2", "--threads", "4", "--access-logfile", "-",
+        "gunicorn",
+        "portal.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
     ]
 
 

@@ -14,8 +14,13 @@ def support_lines() -> list[dict]:
     lines = cache.get(CACHE_KEY)
     if lines is None:
         lines = [
-            {"name": s.name, "how": s.how, "href": s.href, "description": s.description,
-             "last_checked": s.last_checked}
+            {
+                "name": s.name,
+                "how": s.how,
+                "href": s.href,
+                "description": s.description,
+                "last_checked": s.last_checked,
+            }
             for s in SupportLine.objects.filter(active=True)[:MAX_SHOWN]
         ]
         cache.set(CACHE_KEY, lines, timeout=3600)

@@ -17,8 +17,9 @@ def task_check_signposting_freshness() -> int:
     stale = list(SupportLine.objects.filter(active=True, last_checked__lt=cutoff))
     if not stale:
         return 0
-    admins = list(User.objects.filter(is_platform_admin=True, is_active=True).values_list(
-        "email", flat=True))
+    admins = list(
+        User.objects.filter(is_platform_admin=True, is_active=True).values_list("email", flat=True)
+    )
     names = ", ".join(line.name for line in stale)
     link = settings.SITE_URL + reverse("admin:portal_supportline_changelist")
     for email in admins:
@@ -26,7 +27,7 @@ def task_check_signposting_freshness() -> int:
             "[Joined Up] Crisis support details need checking",
             f"These support lines were last checked more than 90 days ago: {names}.\n\n"
             f"Check each number still works and update its date here: {link}\n",
-            None, [email],
+            None,
+            [email],
         )
     return len(admins)
-

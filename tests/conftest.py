@@ -6,7 +6,7 @@ import shutil
 import pytest
 from django.core.cache import cache
 
-# Playwright's sync API runs an event loop in the test thread; Django must still allow the ORM there.
+# Playwright's sync API runs an event loop in the test thread; let the ORM run there too.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -4,27 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SupportLine',
+            name="SupportLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('how', models.CharField(help_text='For example: "Call 116 123 (free, any time)"', max_length=160)),
-                ('href', models.CharField(blank=True, help_text='A tel: or sms: link.', max_length=80)),
-                ('description', models.CharField(blank=True, max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
-                ('active', models.BooleanField(default=True)),
-                ('last_checked', models.DateField(help_text='When someone last checked these details are right.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "how",
+                    models.CharField(
+                        help_text='For example: "Call 116 123 (free, any time)"', max_length=160
+                    ),
+                ),
+                (
+                    "href",
+                    models.CharField(blank=True, help_text="A tel: or sms: link.", max_length=80),
+                ),
+                ("description", models.CharField(blank=True, max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
+                ("active", models.BooleanField(default=True)),
+                (
+                    "last_checked",
+                    models.DateField(
+                        help_text="When someone last checked these details are right."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'name'],
+                "ordering": ["position", "name"],
             },
         ),
     ]

@@ -6,9 +6,20 @@ from django.db import migrations
 
 LINES = [
     ("Samaritans", "Call 116 123", "tel:116123", "Free, any time, day or night.", 1),
-    ("Shout", "Text SHOUT to 85258", "sms:85258&body=SHOUT", "Free, confidential, 24/7 text support.", 2),
-    ("NHS 111", "Call 111 and choose the mental health option", "tel:111",
-     "For urgent help with your mental health.", 3),
+    (
+        "Shout",
+        "Text SHOUT to 85258",
+        "sms:85258&body=SHOUT",
+        "Free, confidential, 24/7 text support.",
+        2,
+    ),
+    (
+        "NHS 111",
+        "Call 111 and choose the mental health option",
+        "tel:111",
+        "For urgent help with your mental health.",
+        3,
+    ),
 ]
 
 
@@ -17,8 +28,13 @@ def add_lines(apps, schema_editor):
     for name, how, href, description, position in LINES:
         SupportLine.objects.get_or_create(
             name=name,
-            defaults={"how": how, "href": href, "description": description, "position": position,
-                      "last_checked": datetime.date(2026, 11, 23)},
+            defaults={
+                "how": how,
+                "href": href,
+                "description": description,
+                "position": position,
+                "last_checked": datetime.date(2026, 11, 23),
+            },
         )
 
 

@@ -1,11 +1,14 @@
 """Settings for the test suite: the base settings with fast hashing and an in-memory outbox."""
 
 import os
+from pathlib import Path
 
+# Embedded servers for tests live apart from `make run`'s: the two never share or stop each other.
+os.environ.setdefault("JOINEDUP_VAR_DIR", str(Path(__file__).resolve().parents[2] / "var" / "test"))
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
 from .base import *  # noqa: F403
-from .base import CACHES, STATIC_ROOT, STORAGES  # noqa: E402
+from .base import CACHES, STATIC_ROOT, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

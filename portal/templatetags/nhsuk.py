@@ -1,4 +1,4 @@
-"""NHS.UK frontend markup for Django form fields: label, hint, error by the field, and an error summary."""
+"""NHS.UK frontend markup for form fields: label, hint, error by the field, an error summary."""
 
 from django import forms, template
 
@@ -26,8 +26,11 @@ def field(bound_field, hint=None, autocomplete=None, width=None):
     if width and css == "nhsuk-input":
         css += f" nhsuk-input--width-{width}"
     if bound_field.errors:
-        css += {"nhsuk-input": " nhsuk-input--error", "nhsuk-textarea": " nhsuk-textarea--error",
-                "nhsuk-select": " nhsuk-select--error"}.get(css.split()[0], "")
+        css += {
+            "nhsuk-input": " nhsuk-input--error",
+            "nhsuk-textarea": " nhsuk-textarea--error",
+            "nhsuk-select": " nhsuk-select--error",
+        }.get(css.split()[0], "")
     hint = hint if hint is not None else bound_field.help_text
     described = []
     if hint:

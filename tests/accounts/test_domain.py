@@ -98,14 +98,18 @@ def test_join_request_create_by_member_is_refused():
         domain.join_request_create(user=membership.user, organisation=membership.organisation)
 
 
-def test_join_request_create_tells_the_admins_after_commit(org_admin, django_capture_on_commit_callbacks):
+def test_join_request_create_tells_the_admins_after_commit(
+    org_admin, django_capture_on_commit_callbacks
+):
     user = UserFactory()
 
     with django_capture_on_commit_callbacks(execute=True):
         domain.join_request_create(user=user, organisation=org_admin.organisation, message="Hi")
 
     assert [m.to for m in mail.outbox] == [[org_admin.user.email]]
-    assert mail.outbox[0].subject == f"[Joined Up] Someone asked to join {org_admin.organisation.name}"
+    assert (
+        mail.outbox[0].subject == f"[Joined Up] Someone asked to join {org_admin.organisation.name}"
+    )
     assert user.email not in mail.outbox[0].body
 
 
@@ -145,7 +149,9 @@ def test_invitation_accept_once_then_refused(org_admin, django_capture_on_commit
     invitee = UserFactory(email="invitee@example.org")
     with django_capture_on_commit_callbacks(execute=True):
         _invitation, token = domain.invitation_create(
-            organisation=org_admin.organisation, email="Invitee@Example.org", role=Role.EDITOR,
+            organisation=org_admin.organisation,
+            email="Invitee@Example.org",
+            role=Role.EDITOR,
             by=org_admin.user,
         )
     assert mail.outbox[-1].to == ["invitee@example.org"]
@@ -161,10 +167,14 @@ def test_invitation_accept_once_then_refused(org_admin, django_capture_on_commit
 def test_invitation_after_expiry_is_refused(org_admin):
     invitee = UserFactory(email="late@example.org")
     invitation, token = domain.invitation_create(
-        organisation=org_admin.organisation, email=invitee.email, role=Role.MEMBER,
+        organisation=org_admin.organisation,
+        email=invitee.email,
+        role=Role.MEMBER,
         by=org_admin.user,
     )
-    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
     with pytest.raises(ValidationError, match="expired"):
         domain.invitation_accept(token=token, user=invitee)
@@ -173,7 +183,9 @@ def test_invitation_after_expiry_is_refused(org_admin):
 
 def test_invitation_for_another_address_is_refused(org_admin):
     _invitation, token = domain.invitation_create(
-        organisation=org_admin.organisation, email="someone@example.org", role=Role.MEMBER,
+        organisation=org_admin.organisation,
+        email="someone@example.org",
+        role=Role.MEMBER,
         by=org_admin.user,
     )
     stranger = UserFactory(email="stranger@example.org")
@@ -184,7 +196,9 @@ def test_invitation_for_another_address_is_refused(org_admin):
 
 def test_invitation_stores_only_a_hash_of_the_secret(org_admin):
     invitation, token = domain.invitation_create(
-        organisation=org_admin.organisation, email="x@example.org", role=Role.MEMBER,
+        organisation=org_admin.organisation,
+        email="x@example.org",
+        role=Role.MEMBER,
         by=org_admin.user,
     )
     invitation.refresh_from_db()
@@ -199,9 +213,12 @@ def test_audit_entries_refuse_update_and_delete_in_the_database(org_admin):
         "UPDATE accounts_auditentry SET action = 'tampered' WHERE id = %s",
         "DELETE FROM accounts_auditentry WHERE id = %s",
     ):
-        with pytest.raises(InternalError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [entry.pk])
+        with (
+            pytest.raises(InternalError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [entry.pk])
     entry.refresh_from_db()
     assert entry.action == "accounts.test.recorded"
 

@@ -52,7 +52,9 @@ def test_admin_of_a_cannot_touch_organisation_b(client):
         client.post(f"/organisations/{slug_b}/requests/{request_b.pk}/approve/"),
         client.post(f"/organisations/{slug_b}/members/{member_b.pk}/role/", {"role": "admin"}),
         client.post(f"/organisations/{slug_b}/members/{member_b.pk}/remove/"),
-        client.post(f"/organisations/{slug_b}/members/", {"email": "x@example.org", "role": "admin"}),
+        client.post(
+            f"/organisations/{slug_b}/members/", {"email": "x@example.org", "role": "admin"}
+        ),
     ]
 
     assert [r.status_code for r in responses] == [403, 403, 403, 403, 403]
@@ -150,8 +152,15 @@ def test_organisation_register_makes_creator_admin_and_unverified(client):
 
     response = client.post(
         "/organisations/register/",
-        {"name": "New Peer Group", "sector": "peer_led", "description": "We meet weekly.",
-         "website": "", "email": "", "phone": "", "areas_served": "Northfield, Eastbrook"},
+        {
+            "name": "New Peer Group",
+            "sector": "peer_led",
+            "description": "We meet weekly.",
+            "website": "",
+            "email": "",
+            "phone": "",
+            "areas_served": "Northfield, Eastbrook",
+        },
     )
 
     membership = Membership.objects.get(user=user)

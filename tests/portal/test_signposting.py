@@ -12,15 +12,21 @@ from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/organisations/", "/accounts/login/", "/accounts/signup/", "/safety-policy/",
-         "/does-not-exist/"]
+PAGES = [
+    "/",
+    "/organisations/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/safety-policy/",
+    "/does-not-exist/",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_offers_get_help_now(client, path):
     page = client.get(path).content.decode()
 
-    block = page[page.index('class="nhsuk-details jup-get-help"'):]
+    block = page[page.index('class="nhsuk-details jup-get-help"') :]
     block = block[: block.index("</details>")]
     assert "Get help now" in block
     assert "Samaritans" in block and "116 123" in block
@@ -36,7 +42,9 @@ def test_at_most_three_services_are_shown(client):
     )
 
     page = client.get("/").content.decode()
-    block = page[page.index("jup-support-lines"): page.index("</ul>", page.index("jup-support-lines"))]
+    block = page[
+        page.index("jup-support-lines") : page.index("</ul>", page.index("jup-support-lines"))
+    ]
 
     assert len(re.findall(r"<li>", block)) == 3
     assert "Fourth Line" not in block
