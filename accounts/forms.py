@@ -88,6 +88,22 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+class PlatformRolesForm(forms.Form):
+    email = forms.EmailField(label="Email address of the person")
+    is_moderator = forms.BooleanField(required=False, label="Moderator")
+    is_platform_admin = forms.BooleanField(required=False, label="Platform admin")
+
+    def clean_email(self):
+        from accounts.models import User
+
+        email = self.cleaned_data["email"]
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise forms.ValidationError("No account uses that email address.")
+        self.user = user
+        return email
+
+
 class DeleteAccountForm(forms.Form):
     confirm = forms.BooleanField(
         label="I understand that my account and what it holds will be deleted for good",

@@ -1,9 +1,12 @@
 """The site shell: home page, static information pages, staff tools and error pages."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
 
+from accounts import domain as account_domain
 from accounts import queries as account_queries
 from accounts.access import refuse_unless
+from accounts.forms import PlatformRolesForm
 
 
 def home(request):
@@ -13,12 +16,26 @@ def home(request):
 def staff_tools(request):
     if refusal := refuse_unless(request, "accounts.use_staff_tools"):
         return refusal
+    roles_form = PlatformRolesForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if refusal := refuse_unless(request, "accounts.verify_organisation"):
+            return refusal
+        if roles_form.is_valid():
+            user = account_domain.user_set_platform_roles(
+                user=roles_form.user,
+                by=request.user,
+                is_moderator=roles_form.cleaned_data["is_moderator"],
+                is_platform_admin=roles_form.cleaned_data["is_platform_admin"],
+            )
+            messages.success(request, f"Platform roles of {user.email} saved.")
+            return redirect("portal:staff")
     return render(
         request,
         "portal/staff.html",
         {
             "awaiting": account_queries.organisations_awaiting_verification(),
             "audit": account_queries.audit_recent(limit=50),
+            "roles_form": roles_form,
         },
     )
 

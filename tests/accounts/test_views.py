@@ -183,3 +183,45 @@ def test_organisation_register_bad_input_keeps_what_was_typed(client):
     assert 'value="Half Typed Group"' in page
     assert 'value="not a url"' in page
     assert page.count("nhsuk-error-message") == 3  # sector, description, website
+
+
+def test_platform_admin_sets_platform_roles_from_staff_tools(client):
+    admin = UserFactory(is_platform_admin=True)
+    give_mfa(admin)
+    person = UserFactory(email="new.moderator@example.org")
+    client.force_login(admin)
+
+    response = client.post(
+        "/staff/", {"email": "New.Moderator@example.org", "is_moderator": "on"}, follow=True
+    )
+
+    person.refresh_from_db()
+    assert person.is_moderator is True
+    assert person.is_platform_admin is False
+    assert "Platform roles of new.moderator@example.org saved." in response.content.decode()
+
+
+def test_moderator_cannot_set_platform_roles(client):
+    moderator = UserFactory(is_moderator=True)
+    give_mfa(moderator)
+    person = UserFactory()
+    client.force_login(moderator)
+
+    response = client.post("/staff/", {"email": person.email, "is_platform_admin": "on"})
+
+    assert response.status_code == 403
+    person.refresh_from_db()
+    assert person.is_platform_admin is False
+
+
+def test_platform_roles_unknown_email_message_by_field(client):
+    admin = UserFactory(is_platform_admin=True)
+    give_mfa(admin)
+    client.force_login(admin)
+
+    response = client.post("/staff/", {"email": "nobody@example.org", "is_moderator": "on"})
+
+    page = response.content.decode()
+    assert 'id="id_email-error"' in page
+    assert "No account uses that email address." in page
+    assert 'value="nobody@example.org"' in page
