@@ -5,6 +5,8 @@ import json
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.factories.portal import restore_support_lines
+
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 _axe = Axe()
@@ -22,6 +24,14 @@ def assert_accessible(page) -> None:
         for v in violations
     ]
     assert violations == [], f"{page.url}: {json.dumps(summary, indent=1)}"
+
+
+BROWSER = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _support_lines(transactional_db):
+    restore_support_lines()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Membership, Role
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import BROWSER, assert_accessible
 from tests.factories.accounts import (
     PASSWORD,
     MembershipFactory,
@@ -15,7 +15,7 @@ from tests.factories.accounts import (
     totp_code,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
 NEW_PASSWORD = "river-lantern-cobalt-73"
 
@@ -24,7 +24,7 @@ def _log_in(page, base_url, email, password):
     page.goto(base_url + "/accounts/login/")
     page.locator("#id_login").fill(email)
     page.locator("#id_password").fill(password)
-    page.locator("main button[type=submit]").click()
+    page.get_by_role("button", name="Sign In").click()
 
 
 def _log_out(page):
@@ -73,7 +73,7 @@ def test_sign_up_verify_join_and_be_approved(live_server, page, mailoutbox):
     _log_in(page, base, admin.email, PASSWORD)
     page.locator("#id_code").fill(totp_code())
     assert_accessible(page)
-    page.locator("main button[type=submit]").click()
+    page.get_by_role("button", name="Sign In").click()
     page.goto(base + "/organisations/northfield-mind/members/")
     expect(page.get_by_text("I run the Tuesday group.")).to_be_visible()
     assert_accessible(page)

@@ -1,12 +1,11 @@
 """The site shell in a real browser: public pages pass axe, keep the CSP and offer help."""
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import BROWSER, assert_accessible
 from tests.factories.accounts import OrganisationFactory
 
-pytestmark = pytest.mark.browser
+pytestmark = BROWSER
 
 PUBLIC_PAGES = [
     ("/", "Support for recovery, joined up"),

@@ -1,0 +1,15 @@
+"""Site-wide test data."""
+
+from importlib import import_module
+
+from django.apps import apps
+
+
+def restore_support_lines() -> None:
+    """Put back the crisis lines the data migration made.
+
+    Transactional tests (browser, real worker) commit for real and the database is emptied
+    after each; Django's serialized rollback cannot help here, because Playwright's greenlets
+    give the test a different database connection object from the one set up with the data.
+    """
+    import_module("portal.migrations.0002_support_lines").add_lines(apps, None)
