@@ -37,15 +37,11 @@ def start_postgres() -> str:
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     port = str(info.port)
-    exists = subprocess.run(  # noqa: S603 - fixed arguments, our own binary
+    connect = ["-h", socket_dir, "-p", port, "-U", "postgres"]
+    exists = subprocess.run(  # noqa: S603 - fixed arguments, our own binaries
         [
             str(POSTGRES_BIN_PATH / "psql"),
-            "-h",
-            socket_dir,
-            "-p",
-            port,
-            "-U",
-            "postgres",
+            *connect,
             "-d",
             "postgres",
             "-tAc",
@@ -56,19 +52,7 @@ def start_postgres() -> str:
         check=True,
     ).stdout.strip()
     if exists != "1":
-        subprocess.run(  # noqa: S603
-            [
-                str(POSTGRES_BIN_PATH / "createdb"),
-                "-h",
-                socket_dir,
-                "-p",
-                port,
-                "-U",
-                "postgres",
-                DATABASE_NAME,
-            ],
-            check=True,
-        )
+        subprocess.run([str(POSTGRES_BIN_PATH / "createdb"), *connect, DATABASE_NAME], check=True)  # noqa: S603
     return f"postgres://postgres@{quote(socket_dir, safe='')}:{port}/{DATABASE_NAME}"
 
 
