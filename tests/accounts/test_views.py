@@ -225,3 +225,30 @@ def test_platform_roles_unknown_email_message_by_field(client):
     assert 'id="id_email-error"' in page
     assert "No account uses that email address." in page
     assert 'value="nobody@example.org"' in page
+
+
+def test_invitation_link_works_once_through_the_pages(client):
+    from accounts import domain
+
+    admin = MembershipFactory(role=Role.ADMIN)
+    give_mfa(admin.user)
+    invitee = UserFactory(email="invited@example.org")
+    _invitation, token = domain.invitation_create(
+        organisation=admin.organisation, email=invitee.email, role=Role.FACILITATOR, by=admin.user
+    )
+    client.force_login(invitee)
+    url = f"/my-account/invitations/{token}/"
+
+    first = client.post(url, follow=True)
+    second = client.post(url, follow=True)
+
+    assert f"You have joined {admin.organisation.name} as facilitator." in first.content.decode()
+    assert "This invitation has already been used." in second.content.decode()
+    assert Membership.objects.get(user=invitee).role == Role.FACILITATOR
+
+
+def test_invitation_link_asks_anonymous_visitors_to_sign_in(client):
+    response = client.get("/my-account/invitations/some-token/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/my-account/invitations/some-token/"
