@@ -160,6 +160,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Joined Up"
+# Accept the code from the 30-second step either side: a code typed as the step turns over
+# (or on a phone whose clock is a little out) still works. Each code is still single-use.
+MFA_TOTP_TOLERANCE = 1
 
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
