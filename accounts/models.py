@@ -57,6 +57,8 @@ class UserManager(BaseUserManager):
         user = self.model(email=self.normalize_email(email).lower(), **extra)
         user.set_password(password)
         user.save(using=self._db)
+        # Every user has a profile (and so a pseudonym) from the start, however they were made.
+        Profile.objects.get_or_create(user=user)
         return user
 
     def create_superuser(self, email, password=None, **extra):

@@ -36,6 +36,15 @@ def organisation_pending_requests(*, organisation: Organisation) -> QuerySet[Joi
     ).select_related("user__profile")
 
 
+def user_has_pending_request(*, user, organisation: Organisation) -> bool:
+    return (
+        user.is_authenticated
+        and JoinRequest.objects.filter(
+            user=user, organisation=organisation, status=JoinRequest.Status.PENDING
+        ).exists()
+    )
+
+
 def user_memberships(*, user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organisation")
 

@@ -135,12 +135,7 @@ def organisation_list(request):
 
 def organisation_detail(request, slug):
     organisation = get_object_or_404(Organisation, slug=slug)
-    pending = (
-        request.user.is_authenticated
-        and JoinRequest.objects.filter(
-            user=request.user, organisation=organisation, status=JoinRequest.Status.PENDING
-        ).exists()
-    )
+    pending = queries.user_has_pending_request(user=request.user, organisation=organisation)
     return render(
         request,
         "organisations/detail.html",
