@@ -1,6 +1,7 @@
 """People and organisations: the data, its constraints and thin properties."""
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -118,6 +119,8 @@ class Sector(models.TextChoices):
 
 
 class Organisation(models.Model):
+    # The public id (Open Referral UK publishes UUIDs); the integer key stays internal.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     sector = models.CharField(max_length=20, choices=Sector.choices)

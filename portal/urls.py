@@ -39,6 +39,8 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("stories/", include("stories.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("portal.api_urls")),
+    path("api/oruk/", include("services.urls_oruk")),
     path("admin/", admin.site.urls),
 ]
 

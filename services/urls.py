@@ -1,6 +1,10 @@
-from django.urls import path
+"""The directory's pages. Each part keeps its own URL module; all share the `services` namespace."""
 
-from services import views
+from django.urls import include, path
 
 app_name = "services"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", include("services.urls_public")),
+    path("", include("services.urls_editing")),
+    path("", include("services.urls_transfer")),
+]

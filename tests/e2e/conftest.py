@@ -5,7 +5,7 @@ import json
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.factories.portal import restore_support_lines
+from tests.factories.portal import restore_seed_data
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -31,7 +31,7 @@ BROWSER = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _support_lines(transactional_db):
-    restore_support_lines()
+    restore_seed_data()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from portal.celery_app import app
 from portal.models import SupportLine
 from portal.tasks import task_check_signposting_freshness
 from tests.factories.accounts import UserFactory
-from tests.factories.portal import restore_support_lines
+from tests.factories.portal import restore_seed_data
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def real_worker(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_task_runs_on_a_real_worker_through_redis(real_worker):
-    restore_support_lines()
+    restore_seed_data()
     UserFactory(email="platform@example.org", is_platform_admin=True)
     SupportLine.objects.filter(name="Samaritans").update(last_checked=datetime.date(2020, 1, 1))
 

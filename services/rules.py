@@ -1,0 +1,35 @@
+"""Who may do what in the directory. The pages and the API ask the same questions."""
+
+import rules
+
+from accounts.rules import has_mfa, is_org_admin, is_org_editor, is_org_member, is_platform_admin
+
+
+@rules.predicate
+def is_service_editor(user, service) -> bool:
+    return service is not None and is_org_editor(user, service.organisation)
+
+
+@rules.predicate
+def is_staff_member(user) -> bool:
+    """Works for an organisation in the area (any role): may keep shortlists."""
+    if not user.is_authenticated:
+        return False
+    from accounts.rules import _roles_by_organisation
+
+    return bool(_roles_by_organisation(user)) or user.is_platform_admin or user.is_moderator
+
+
+# Editing: the organisation's editors and admins. Unverified organisations' changes wait for a
+# platform admin (domain.service_submit decides), so no MFA is demanded to propose a change.
+rules.add_perm("services.view_service", rules.always_allow)
+rules.add_perm("services.add_service", is_org_editor)  # object: the organisation
+rules.add_perm("services.change_service", is_service_editor)  # object: the service
+rules.add_perm("services.assure_service", is_service_editor)
+rules.add_perm("services.import_services", is_org_admin)  # object: the organisation
+rules.add_perm("services.approve_change", is_platform_admin & has_mfa)
+rules.add_perm("services.view_problem_reports", is_org_editor | (is_platform_admin & has_mfa))
+rules.add_perm("services.use_shortlists", is_staff_member)
+rules.add_perm("services.report_problem", rules.is_authenticated)
+
+__all__ = ["is_org_member", "is_service_editor", "is_staff_member"]
