@@ -1,6 +1,11 @@
-from django.urls import path
+"""Event pages. Each part keeps its own URL module; all share the `events` namespace."""
 
-from events import views
+from django.urls import include, path
 
 app_name = "events"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", include("events.urls_public")),
+    path("", include("events.urls_registration")),
+    path("", include("events.urls_organising")),
+    path("", include("events.urls_surgery")),
+]

@@ -3,6 +3,13 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
+from events.api import EventViewSet, MyRegistrationViewSet
+from services.api import ServiceViewSet, TaxonomyTermViewSet
+
 router = DefaultRouter()
+router.register("services", ServiceViewSet, basename="service")
+router.register("taxonomy-terms", TaxonomyTermViewSet, basename="taxonomy-term")
+router.register("events", EventViewSet, basename="event")
+router.register("my-registrations", MyRegistrationViewSet, basename="my-registration")
 
 urlpatterns = [path("", include(router.urls))]

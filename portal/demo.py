@@ -189,4 +189,14 @@ def seed() -> dict[str, int]:
             defaults={"role": role},
         )
         created["memberships"] += was_created
+
+    from services import demo as services_demo
+
+    for name, count in services_demo.seed().items():
+        created[name] = created.get(name, 0) + count
+
+    from events import demo as events_demo
+
+    for name, count in events_demo.seed().items():
+        created[name] = created.get(name, 0) + count
     return created

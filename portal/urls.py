@@ -1,10 +1,16 @@
 """The portal's URLs: the shell here, each app under its own prefix."""
 
+import re
+from base64 import b64encode
+from hashlib import sha256
+
 from allauth.account.decorators import secure_admin_login
+from csp.decorators import csp_update
 from django.contrib import admin
+from django.template.loader import get_template
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import health, views
 
@@ -14,6 +20,19 @@ admin.site.site_header = "Joined Up administration"
 
 def page(template):
     return TemplateView.as_view(template_name=template)
+
+
+def api_docs_view():
+    """Swagger UI from drf-spectacular-sidecar's static files (no CDN). The split view serves
+    its start-up script from the same URL (?script), so the strict CSP need only allow the
+    page's one inline <style> block, by its hash, and on this view alone."""
+    view = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+    source = get_template(SpectacularSwaggerSplitView.template_name).template.source
+    hashes = [
+        f"'sha256-{b64encode(sha256(css.encode()).digest()).decode()}'"
+        for css in re.findall(r"<style>(.*?)</style>", source, re.DOTALL)
+    ]
+    return csp_update({"style-src": hashes})(view) if hashes else view
 
 
 portal_patterns = (
@@ -39,6 +58,7 @@ urlpatterns = [
     path("events/", include("events.urls")),
     path("stories/", include("stories.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", api_docs_view(), name="api-docs"),
     path("api/v1/", include("portal.api_urls")),
     path("api/oruk/", include("services.urls_oruk")),
     path("admin/", admin.site.urls),

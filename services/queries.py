@@ -9,7 +9,7 @@ name, and a penalty for records nobody has checked for 12 months (they sink, not
 import math
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db.models import (
     Case,
     Exists,
@@ -40,7 +40,17 @@ from services.models import (
 EARTH_RADIUS_KM = 6371.0
 VISIBLE_STATUSES = [Service.Status.ACTIVE, Service.Status.TEMPORARILY_CLOSED]
 SORTS = {"relevance": "Best match", "distance": "Nearest first", "verified": "Recently checked"}
-TRIGRAM_THRESHOLD = 0.3
+# pg_trgm's word-similarity cut-off for "text <% name" (its default, 0.6, misses "foodbank" for
+# "Food Bank"); set on every connection by services.apps.
+WORD_SIMILARITY_THRESHOLD = 0.5
+# A search (words or a postcode) ranks a bounded candidate set read from the indexes, never every
+# match: the freshest matches of the words, the nearest matches of a postcode, plus exact and
+# similar names. Fewer matches than this and every one is ranked (the count is then exact).
+CANDIDATES = 500
+# Trigram (misspelt-name) matching runs only when the words find fewer services than this...
+TRIGRAM_BELOW = 20
+# ...and reads at most this many similar names.
+TRIGRAM_CAP = 5000
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,16 @@ def distance_km(lat_field: str, lon_field: str, origin: Origin):
     return EARTH_RADIUS_KM * ACos(Greatest(Least(cosine, Value(1.0)), Value(-1.0)))
 
 
-def bounding_box(origin: Origin, within_km: float) -> Q:
-    """A cheap, indexable box around the circle; the exact distance is checked after."""
+def bounding_box(origin: Origin, within_km: float, prefix: str = "") -> Q:
+    """A cheap, indexable box around the circle; the exact distance is checked after.
+    `prefix` reaches the fields through a relation ("service_at_locations__location__")."""
     dlat = math.degrees(within_km / EARTH_RADIUS_KM)
     dlon = math.degrees(within_km / (EARTH_RADIUS_KM * math.cos(math.radians(origin.latitude))))
     return Q(
-        latitude__range=(origin.latitude - dlat, origin.latitude + dlat),
-        longitude__range=(origin.longitude - dlon, origin.longitude + dlon),
+        **{
+            f"{prefix}latitude__range": (origin.latitude - dlat, origin.latitude + dlat),
+            f"{prefix}longitude__range": (origin.longitude - dlon, origin.longitude + dlon),
+        }
     )
 
 
@@ -97,12 +110,18 @@ def services_search(
     `queryset` is the already-filtered set (a `filters.ServiceFilter(...).qs`). The result is
     annotated with `rank` (when there are words) and `distance` (km, when there is an origin)
     and selects the organisation, so a page of results costs one query plus its count.
+
+    With words or an origin, the result is a bounded candidate set (see CANDIDATES): with an
+    origin, the nearest matches (and those covering the area without a place); with words
+    alone, the most recently checked matches, plus exact and (when the words find little)
+    similar names. Filters apply before the bound, so a filtered search misses nothing the bound
+    would otherwise hold. Without words or origin (browsing) every service is listed.
     """
     qs = queryset if queryset is not None else Service.objects.all()
     if not include_inactive:
         qs = qs.filter(status__in=VISIBLE_STATUSES)
-    qs = qs.select_related("organisation")
-    text = " ".join(text.split())[:200]
+    # Words only: collapse spaces, drop NULs (PostgreSQL refuses them), keep it short.
+    text = " ".join(text.replace("\x00", " ").split())[:200]
 
     stale_before = timezone.now() - STALE_AFTER
     freshness = Case(
@@ -110,34 +129,94 @@ def services_search(
         default=Value(1.0),
         output_field=FloatField(),
     )
+
+    def ids(services):
+        return services.order_by().values("pk")
+
+    if origin is not None:
+        within_km = within_km or 40.0
+        near = nearby_locations(origin, within_km)
+        # Services with no mappable location (online, phone, confidential) are kept when they
+        # cover the postcode's area; they have no distance and come after the ones that do.
+        # "No mappable place" is checked only for the few services covering the area.
+        mapped = Location.objects.filter(
+            service_at_locations__service_id=OuterRef("service_id"),
+            confidential=False,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        )
+        covers = ServiceArea.objects.filter(
+            Q(kind=ServiceArea.Kind.POSTCODE_DISTRICT, value=origin.outcode)
+            | Q(kind=ServiceArea.Kind.LOCAL_AUTHORITY, value__iexact=origin.admin_district)
+        ).filter(~Exists(mapped))
+        area_only = Exists(covers.filter(service_id=OuterRef("pk")))
+        near_here = near.filter(service_at_locations__service_id=OuterRef("pk"))
+        where = qs.filter(Exists(near_here) | area_only)
+    else:
+        where = qs
+
     if text:
         query = SearchQuery(text, config="english", search_type="websearch")
-        qs = qs.filter(Q(search_vector=query) | Q(name__trigram_similar=text)).annotate(
+        by_words = qs.filter(search_vector=query)
+        # A misspelt word of a long name still finds it: word similarity, not whole-name. Only
+        # when the words find little; behind a LIMIT so the trigram index is read once.
+        words_fill = Exists(ids(by_words)[TRIGRAM_BELOW - 1 : TRIGRAM_BELOW])
+        similar = ids(Service.objects.filter(name__trigram_word_similar=text).filter(~words_fill))[
+            :TRIGRAM_CAP
+        ]
+        # Two sets, not one OR: an OR between the word index and anything else reads every row.
+        found = [by_words, qs.filter(pk__in=similar)]
+        exact = ids(where.filter(name__iexact=text))[:CANDIDATES]
+    else:
+        found = [qs]
+
+    if origin is not None:
+        distance = distance_km(
+            "service_at_locations__location__latitude",
+            "service_at_locations__location__longitude",
+            origin,
+        )
+        box = bounding_box(origin, within_km, prefix="service_at_locations__location__")
+
+        def nearest_first(services):
+            return (
+                services.filter(box, service_at_locations__location__confidential=False)
+                .annotate(_distance=distance)
+                .filter(_distance__lte=within_km)
+                .order_by("_distance")
+                .values("pk")[:CANDIDATES]
+            )
+
+        branches = [nearest_first(f) for f in found]
+        branches += [ids(f.filter(area_only))[:CANDIDATES] for f in found]
+        if text:
+            branches.append(exact)
+        qs = qs.filter(pk__in=branches[0].union(*branches[1:]))
+    elif text:
+        freshest = ids(by_words.filter(assured_at__isnull=False).order_by("-assured_at"))
+        unchecked = ids(by_words.filter(assured_at__isnull=True))
+        by_name = ids(qs.filter(pk__in=similar))
+        qs = qs.filter(
+            pk__in=freshest[:CANDIDATES].union(unchecked[:CANDIDATES], by_name[:CANDIDATES], exact)
+        )
+    qs = qs.select_related("organisation")
+
+    if text:
+        qs = qs.annotate(
             rank=(
                 SearchRank(F("search_vector"), query, cover_density=False)
-                + TrigramSimilarity("name", text)
+                + TrigramWordSimilarity(text, "name")
                 + Case(When(name__iexact=text, then=Value(10.0)), default=Value(0.0))
             )
             * freshness
         )
     if origin is not None:
-        within_km = within_km or 40.0
-        near = nearby_locations(origin, within_km)
         nearest = (
             near.filter(service_at_locations__service_id=OuterRef("pk"))
             .order_by("distance")
             .values("distance")[:1]
         )
-        # Services with no mappable location (online, phone, confidential) are kept when they
-        # cover the postcode's area; they have no distance and come after the ones that do.
-        covers = ServiceArea.objects.filter(service_id=OuterRef("pk")).filter(
-            Q(kind=ServiceArea.Kind.POSTCODE_DISTRICT, value=origin.outcode)
-            | Q(kind=ServiceArea.Kind.LOCAL_AUTHORITY, value__iexact=origin.admin_district)
-        )
-        nearby_ids = near.values("service_at_locations__service_id")
-        qs = qs.filter(Q(pk__in=nearby_ids) | Q(Exists(covers))).annotate(
-            distance=Subquery(nearest, output_field=FloatField())
-        )
+        qs = qs.annotate(distance=Subquery(nearest, output_field=FloatField()))
 
     if sort == "distance" and origin is not None:
         order = [F("distance").asc(nulls_last=True)]

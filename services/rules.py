@@ -2,7 +2,14 @@
 
 import rules
 
-from accounts.rules import has_mfa, is_org_admin, is_org_editor, is_org_member, is_platform_admin
+from accounts.rules import (
+    POWERS,
+    has_mfa,
+    is_org_admin,
+    is_org_editor,
+    is_org_member,
+    is_platform_admin,
+)
 
 
 @rules.predicate
@@ -27,6 +34,8 @@ rules.add_perm("services.add_service", is_org_editor)  # object: the organisatio
 rules.add_perm("services.change_service", is_service_editor)  # object: the service
 rules.add_perm("services.assure_service", is_service_editor)
 rules.add_perm("services.import_services", is_org_admin)  # object: the organisation
+# A power: a platform admin without two-step verification is sent to set it up (accounts.access).
+POWERS["services.approve_change"] = is_platform_admin
 rules.add_perm("services.approve_change", is_platform_admin & has_mfa)
 rules.add_perm("services.view_problem_reports", is_org_editor | (is_platform_admin & has_mfa))
 rules.add_perm("services.use_shortlists", is_staff_member)

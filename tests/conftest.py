@@ -6,6 +6,8 @@ import shutil
 import pytest
 from django.core.cache import cache
 
+from tests.services.postcode_recordings import postcodes_io  # noqa: F401
+
 # Playwright's sync API runs an event loop in the test thread; let the ORM run there too.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

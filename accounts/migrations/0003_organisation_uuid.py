@@ -15,7 +15,9 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="organisation", name="uuid", field=models.UUIDField(null=True, editable=False)
+            model_name="organisation",
+            name="uuid",
+            field=models.UUIDField(null=True, editable=False),
         ),
         migrations.RunPython(give_uuids, migrations.RunPython.noop),
         migrations.AlterField(

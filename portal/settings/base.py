@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by us (no CDN)
     "django_filters",
     "rules.apps.AutodiscoverRulesConfig",
     "csp",
@@ -120,6 +121,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.task_check_signposting_freshness",
         "schedule": 24 * 60 * 60,
     },
+    # Daily: remind editors of services not checked for 6 and 11 months (sent once each).
+    "services-assurance-reminders": {
+        "task": "services.tasks.task_send_assurance_reminders",
+        "schedule": 24 * 60 * 60,
+    },
+    # Every 5 minutes: waiting-list offers past their time move on to the next person.
+    "events-promote-waitlists": {
+        "task": "events.tasks.task_promote_waitlists",
+        "schedule": 5 * 60,
+    },
+    # Daily: access needs are deleted 30 days after each event ends.
+    "events-purge-access-needs": {
+        "task": "events.tasks.task_purge_access_needs",
+        "schedule": 24 * 60 * 60,
+    },
+    # Every 5 minutes: reminders that are due ("still coming?", 24 h, 2 h), each sent once.
+    "events-send-reminders": {
+        "task": "events.tasks.task_send_due_reminders",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- Authentication (allauth) -------------------------------------------------------------------
@@ -183,6 +204,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Organisations, services, events and recovery stories across an area.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Internationalisation ----------------------------------------------------------------------

@@ -5,33 +5,21 @@ from playwright.sync_api import expect
 from accounts import domain
 from accounts.models import Role
 from tests.e2e.conftest import BROWSER, assert_accessible
+from tests.e2e.helpers import log_in
 from tests.factories.accounts import (
-    PASSWORD,
     MembershipFactory,
     OrganisationFactory,
     UserFactory,
     give_mfa,
-    totp_code,
 )
 
 pytestmark = BROWSER
 
 
-def _log_in(page, base_url, user, *, with_code=False):
-    page.goto(base_url + "/accounts/login/")
-    page.locator("#id_login").fill(user.email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    if with_code:
-        page.locator("#id_code").fill(totp_code())
-        page.get_by_role("button", name="Sign In").click()
-    expect(page.locator("h1")).to_have_text("My account")
-
-
 def test_my_account_pages_pass_axe(live_server, page):
     user = MembershipFactory(role=Role.MEMBER).user
     base = live_server.url
-    _log_in(page, base, user)
+    log_in(page, base, user)
 
     for path, heading in [
         ("/my-account/", "My account"),
@@ -51,7 +39,7 @@ def test_my_account_pages_pass_axe(live_server, page):
 
 
 def test_register_organisation_bad_input_keeps_typing(live_server, page):
-    _log_in(page, live_server.url, UserFactory())
+    log_in(page, live_server.url, UserFactory())
     page.goto(live_server.url + "/organisations/register/")
 
     page.get_by_label("Name").fill("Half Typed Group")
@@ -70,7 +58,7 @@ def test_staff_tools_and_invitation_pages_pass_axe(live_server, page):
     give_mfa(admin)
     OrganisationFactory(name="Awaiting Group", verified_at=None)
     base = live_server.url
-    _log_in(page, base, admin, with_code=True)
+    log_in(page, base, admin, with_code=True)
 
     page.goto(base + "/staff/")
     expect(page.get_by_role("link", name="Awaiting Group")).to_be_visible()
