@@ -12,6 +12,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -215,6 +217,8 @@ class Service(models.Model):
             GinIndex(name="service_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
             models.Index(fields=["organisation", "name"], name="service_org_name"),
             models.Index(fields=["assured_at"], name="service_assured_at"),
+            # Exact-name candidates (name__iexact compares upper-cased).
+            models.Index(Upper("name"), name="service_name_upper"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -382,7 +386,11 @@ class ServiceArea(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["service", "kind", "value"], name="service_area_unique")
         ]
-        indexes = [models.Index(fields=["kind", "value"], name="service_area_lookup")]
+        indexes = [
+            models.Index(fields=["kind", "value"], name="service_area_lookup"),
+            # "Covers this council area" compares case-insensitively.
+            models.Index(F("kind"), Upper("value"), name="service_area_kind_upper_value"),
+        ]
 
     def __str__(self):
         return self.value

@@ -195,7 +195,12 @@ def services_search(
     elif text:
         freshest = ids(by_words.filter(assured_at__isnull=False).order_by("-assured_at"))
         unchecked = ids(by_words.filter(assured_at__isnull=True))
-        by_name = ids(qs.filter(pk__in=similar))
+        # The most similar names first: a misspelt name is found however many names are alike.
+        by_name = (
+            qs.filter(pk__in=similar)
+            .order_by(TrigramWordSimilarity(text, "name").desc())
+            .values("pk")
+        )
         qs = qs.filter(
             pk__in=freshest[:CANDIDATES].union(unchecked[:CANDIDATES], by_name[:CANDIDATES], exact)
         )

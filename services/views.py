@@ -32,7 +32,7 @@ from services.forms import (
     narrow_filter_form,
 )
 from services.models import Service, ShortlistItem
-from services.queries import is_open_now, service_for_page, services_search
+from services.queries import CANDIDATES, is_open_now, service_for_page, services_search
 
 PER_PAGE = 20
 SLUG = re.compile(r"[-\w]+")
@@ -106,6 +106,14 @@ def index(request):
             "filters": filterset.form,
             "page": page,
             "page_numbers": _page_numbers(page) if page is not None else [],
+            # A word or postcode search ranks a bounded set (queries.CANDIDATES): past that,
+            # the count says "more than", not a number it cannot vouch for.
+            "bounded": bool(
+                page is not None
+                and (form.cleaned_data.get("q") or form.origin)
+                and page.paginator.count >= CANDIDATES
+            ),
+            "candidates": CANDIDATES,
             "query": query.urlencode(),
             "origin": form.origin,
             "filters_used": filters_used,

@@ -384,3 +384,22 @@ def test_accessibility_choices_are_the_model_choices(client):
     html = search(client)
     for value, _label in Location.Accessibility.choices:
         assert f'value="{value}"' in html
+
+
+def test_a_search_with_more_matches_than_it_ranks_says_more_than(client, monkeypatch):
+    """Words over a very large match set rank a bounded candidate set; the page says so."""
+    from services import queries, views
+    from tests.factories.services import ServiceFactory
+
+    monkeypatch.setattr(queries, "CANDIDATES", 3)
+    monkeypatch.setattr(views, "CANDIDATES", 3)
+    for n in range(8):
+        ServiceFactory(name=f"Allotment group {n}")
+    staff = MembershipFactory().user
+    client.force_login(staff)
+
+    many = client.get("/services/", {"q": "allotment"})
+    browsing = client.get("/services/")
+
+    assert "More than 3 services found, best matches first" in many.content.decode()
+    assert "8 services found" in browsing.content.decode()
