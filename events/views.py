@@ -29,19 +29,6 @@ PER_PAGE = 20
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-def _page_numbers(page) -> list:
-    """Page numbers to show: first, last, and two either side of the current one, with gaps."""
-    count, current = page.paginator.num_pages, page.number
-    wanted = {1, count, *range(current - 2, current + 3)}
-    numbers, last = [], 0
-    for n in sorted(n for n in wanted if 1 <= n <= count):
-        if n - last > 1:
-            numbers.append(None)
-        numbers.append(n)
-        last = n
-    return numbers
-
-
 def _page(events, per_page: int, number):
     """A page of events: counted and sliced plainly, then loaded for display."""
     return queries.EventPaginator(events, per_page).get_page(number)
@@ -99,7 +86,6 @@ def index(request):
         {
             **_filter_context(request, filterset),
             "page": page,
-            "page_numbers": _page_numbers(page) if page is not None else [],
             "query": _filter_query(request.GET),
             "filters_used": filters_used,
             "month_url": _month_url(month_of),
@@ -141,7 +127,6 @@ def month(request, year: int, month: int):
             "first": first,
             "last": last,
             "page": page,
-            "page_numbers": _page_numbers(page) if page is not None else [],
             "days": days,
             "query": kept,
             "previous": {

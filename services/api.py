@@ -787,13 +787,7 @@ class ServiceViewSet(
             raise PostcodeUnavailable({"postcode": [error.message]}) from error
         except postcodes.PostcodeError as error:
             raise ValidationError({"postcode": [error.message]}) from error
-        return Origin(
-            latitude=found.latitude,
-            longitude=found.longitude,
-            label=found.postcode,
-            outcode=found.outcode,
-            admin_district=found.admin_district,
-        )
+        return Origin.from_postcode(found)
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):

@@ -71,13 +71,7 @@ class SearchForm(forms.Form):
         except postcodes.PostcodeError as error:
             raise forms.ValidationError(error.message) from error
         self.data["postcode"] = place.postcode  # show the postcode as found: "LS1 4AP"
-        self.origin = Origin(
-            latitude=place.latitude,
-            longitude=place.longitude,
-            label=place.postcode,
-            outcode=place.outcode,
-            admin_district=place.admin_district,
-        )
+        self.origin = Origin.from_postcode(place)
         return place.postcode
 
     @property

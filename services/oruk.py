@@ -76,7 +76,13 @@ from services.models import (
     Taxonomy,
     TaxonomyTerm,
 )
-from services.queries import VISIBLE_STATUSES, Origin, distance_km, services_search
+from services.queries import (
+    VISIBLE_STATUSES,
+    Origin,
+    covers_postcode,
+    distance_km,
+    services_search,
+)
 
 VERSION = "3.0"
 PROFILE_URL = "https://github.com/OpenReferralUK/uk-profile"
@@ -762,21 +768,11 @@ def _origin(params, errors) -> tuple[Origin | None, float | None]:
     except postcodes.PostcodeError as error:
         errors["postcode"] = [error.message]
         return None, None
-    origin = Origin(
-        latitude=found.latitude,
-        longitude=found.longitude,
-        label=found.postcode,
-        outcode=found.outcode,
-        admin_district=found.admin_district,
-    )
-    return origin, km
+    return Origin.from_postcode(found), km
 
 
 def _covers(origin: Origin, ref: str) -> Exists:
-    areas = ServiceArea.objects.filter(service_id=OuterRef(ref)).filter(
-        Q(kind=ServiceArea.Kind.POSTCODE_DISTRICT, value=origin.outcode)
-        | Q(kind=ServiceArea.Kind.LOCAL_AUTHORITY, value__iexact=origin.admin_district)
-    )
+    areas = ServiceArea.objects.filter(service_id=OuterRef(ref)).filter(covers_postcode(origin))
     return Exists(areas)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from services.models import Location, Schedule, Service, ServiceLink
+from services.queries import open_at
 
 KM_PER_MILE = 1.609344
 ACCESSIBILITY_LABELS = dict(Location.Accessibility.choices)
@@ -192,12 +193,6 @@ class PlaceView:
     open_now: bool = False
 
 
-def _open_at(schedules, now) -> bool:
-    return any(
-        s.weekday == now.weekday() and s.opens_at <= now.time() < s.closes_at for s in schedules
-    )
-
-
 def places(service: Service, now=None) -> list[PlaceView]:
     """The service's locations for display (uses the prefetched service_at_locations)."""
     now = timezone.localtime(now)
@@ -214,7 +209,7 @@ def places(service: Service, now=None) -> list[PlaceView]:
                     area=location.public_area or "",
                     accessibility=accessibility,
                     schedules=schedules,
-                    open_now=_open_at(schedules, now),
+                    open_now=open_at(schedules, now),
                 )
             )
             continue
@@ -239,7 +234,7 @@ def places(service: Service, now=None) -> list[PlaceView]:
                 transport=location.transport,
                 description=sal.description,
                 schedules=schedules,
-                open_now=_open_at(schedules, now),
+                open_now=open_at(schedules, now),
             )
         )
     return result

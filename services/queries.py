@@ -63,6 +63,17 @@ class Origin:
     outcode: str = ""
     admin_district: str = ""
 
+    @classmethod
+    def from_postcode(cls, place) -> "Origin":
+        """From a `postcodes.Postcode` lookup."""
+        return cls(
+            latitude=place.latitude,
+            longitude=place.longitude,
+            label=place.postcode,
+            outcode=place.outcode,
+            admin_district=place.admin_district,
+        )
+
 
 def distance_km(lat_field: str, lon_field: str, origin: Origin):
     """Great-circle distance in km as a database expression (spherical law of cosines)."""
@@ -72,6 +83,13 @@ def distance_km(lat_field: str, lon_field: str, origin: Origin):
     ) * Cos(Radians(F(lon_field)) - Value(lon0))
     # Clamp into [-1, 1]: rounding can push the cosine of a zero distance just past 1.
     return EARTH_RADIUS_KM * ACos(Greatest(Least(cosine, Value(1.0)), Value(-1.0)))
+
+
+def covers_postcode(origin: Origin) -> Q:
+    """Service areas that take people from the postcode: its district or its council area."""
+    return Q(kind=ServiceArea.Kind.POSTCODE_DISTRICT, value=origin.outcode) | Q(
+        kind=ServiceArea.Kind.LOCAL_AUTHORITY, value__iexact=origin.admin_district
+    )
 
 
 def bounding_box(origin: Origin, within_km: float, prefix: str = "") -> Q:
@@ -145,10 +163,7 @@ def services_search(
             latitude__isnull=False,
             longitude__isnull=False,
         )
-        covers = ServiceArea.objects.filter(
-            Q(kind=ServiceArea.Kind.POSTCODE_DISTRICT, value=origin.outcode)
-            | Q(kind=ServiceArea.Kind.LOCAL_AUTHORITY, value__iexact=origin.admin_district)
-        ).filter(~Exists(mapped))
+        covers = ServiceArea.objects.filter(covers_postcode(origin)).filter(~Exists(mapped))
         area_only = Exists(covers.filter(service_id=OuterRef("pk")))
         near_here = near.filter(service_at_locations__service_id=OuterRef("pk"))
         where = qs.filter(Exists(near_here) | area_only)
@@ -244,7 +259,7 @@ def service_for_page(pk) -> Service | None:
         "to_service__organisation", "from_service__organisation"
     )
     return (
-        Service.objects.select_related("organisation", "assured_by__profile")
+        Service.objects.select_related("organisation")
         .prefetch_related(
             Prefetch("service_at_locations", queryset=sals),
             Prefetch("taxonomy_terms", queryset=TaxonomyTerm.objects.select_related("parent")),
@@ -259,11 +274,14 @@ def service_for_page(pk) -> Service | None:
     )
 
 
+def open_at(schedules, now) -> bool:
+    """Whether any of these weekly opening times covers `now` (a local datetime)."""
+    return any(
+        s.weekday == now.weekday() and s.opens_at <= now.time() < s.closes_at for s in schedules
+    )
+
+
 def is_open_now(service: Service, now=None) -> bool:
     """Open at this moment at any of its locations (uses the prefetched schedules)."""
     now = timezone.localtime(now)
-    return any(
-        s.weekday == now.weekday() and s.opens_at <= now.time() < s.closes_at
-        for sal in service.service_at_locations.all()
-        for s in sal.schedules.all()
-    )
+    return any(open_at(sal.schedules.all(), now) for sal in service.service_at_locations.all())

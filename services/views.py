@@ -60,19 +60,6 @@ def organisation_or_404(slug: str) -> Organisation:
 # --- Search -------------------------------------------------------------------------------------
 
 
-def _page_numbers(page) -> list:
-    """Page numbers to show: first, last, and two either side of the current one, with gaps."""
-    count, current = page.paginator.num_pages, page.number
-    wanted = {1, count, *range(current - 2, current + 3)}
-    numbers, last = [], 0
-    for n in sorted(n for n in wanted if 1 <= n <= count):
-        if n - last > 1:
-            numbers.append(None)
-        numbers.append(n)
-        last = n
-    return numbers
-
-
 def index(request):
     """Search the directory: a GET form, so a search can be bookmarked and survives Back."""
     form = SearchForm(request.GET)
@@ -105,7 +92,6 @@ def index(request):
             "form": form,
             "filters": filterset.form,
             "page": page,
-            "page_numbers": _page_numbers(page) if page is not None else [],
             # A word or postcode search ranks a bounded set (queries.CANDIDATES): past that,
             # the count says "more than", not a number it cannot vouch for.
             "bounded": bool(

@@ -63,3 +63,19 @@ def error_summary(*forms_):
             for error in bound_field.errors:
                 items.append({"text": error, "href": f"#{bound_field.auto_id}"})
     return {"items": items}
+
+
+@register.inclusion_tag("includes/pagination.html")
+def pagination(page, query=""):
+    """NHS.UK numbered pagination: first, last, and two either side of the current page, with
+    gaps. `query` is the rest of the query string, kept on every link."""
+    page_numbers, last = [], 0
+    if page is not None:
+        count, current = page.paginator.num_pages, page.number
+        wanted = {1, count, *range(current - 2, current + 3)}
+        for n in sorted(n for n in wanted if 1 <= n <= count):
+            if n - last > 1:
+                page_numbers.append(None)
+            page_numbers.append(n)
+            last = n
+    return {"page": page, "page_numbers": page_numbers, "query": query}
