@@ -6,7 +6,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from accounts.rules import POWERS
 
@@ -32,3 +32,14 @@ def refuse_unless(request, perm: str, obj=None):
         query = urlencode({"next": request.get_full_path()})
         return redirect(f"{reverse('mfa_activate_totp')}?{query}")
     raise PermissionDenied
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` parameter when it is a path on this site, else `default`: no open redirect,
+    and nothing `redirect()` would try to reverse as a view name ("nan" would be a 500)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -13,10 +13,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.access import refuse_unless
+from accounts.access import refuse_unless, safe_next
 from events import domain, tokens
 from events.forms import RegistrationForm
 from events.models import ACTIVE_STATUSES, Event, Registration
@@ -25,15 +24,6 @@ Status = Registration.Status
 SESSION_KEY = "events_registrations"  # registrations made in this browser (for guests' pages)
 GUEST_REGISTRATIONS_PER_HOUR = 20  # a brake on misuse from one address, not a quota
 FIELD_FOR = {"places": "companion"}
-
-
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def _registration(pk):
@@ -175,7 +165,7 @@ def _own_registration_action(request, pk, perform, success: str):
         messages.error(request, _message(error))
     else:
         messages.success(request, success.format(title=registration.event.title))
-    return redirect(_safe_next(request, reverse("events:mine")))
+    return redirect(safe_next(request, reverse("events:mine")))
 
 
 @require_POST
@@ -223,7 +213,7 @@ def _facilitator_action(request, pk, perform, success: str):
         messages.error(request, _message(error))
     else:
         messages.success(request, success)
-    return redirect(_safe_next(request, registration.event.get_absolute_url()))
+    return redirect(safe_next(request, registration.event.get_absolute_url()))
 
 
 @require_POST

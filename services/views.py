@@ -13,10 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.access import refuse_unless
+from accounts.access import refuse_unless, safe_next
 from accounts.models import Organisation
 from services import presentation, reports, shortlists
 from services.filters import ServiceFilter
@@ -36,17 +35,6 @@ from services.queries import CANDIDATES, is_open_now, service_for_page, services
 
 PER_PAGE = 20
 SLUG = re.compile(r"[-\w]+")
-
-
-def safe_next(request, default: str) -> str:
-    """The `next` parameter when it is a path on this site, else `default`: no open redirect,
-    and nothing `redirect()` would try to reverse as a view name ("nan" would be a 500)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 def organisation_or_404(slug: str) -> Organisation:

@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.access import refuse_unless
+from accounts.access import refuse_unless, safe_next
 from accounts.models import Membership, Organisation, Role
 from services import domain
 from services.forms_editing import ServiceEditor
 from services.models import ChangeRequest, Service
-from services.views import organisation_or_404, safe_next
+from services.views import organisation_or_404
 
 APPROVE = "services.approve_change"
 

@@ -694,6 +694,20 @@ def test_one_click_cancel_and_refusals(client, act):
     assert fresh(mine).status == S.CANCELLED
 
 
+def test_a_next_that_is_not_a_path_goes_to_my_events(client, act):
+    """`next=nan` once reached redirect() as a view name: a 500, not a redirect."""
+    event = EventFactory(capacity=1)
+    owner = UserFactory()
+    mine = act(domain.registration_create, event=event, user=owner)
+    client.force_login(owner)
+
+    response = client.post(f"/events/registrations/{mine.pk}/cancel/", {"next": "nan"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/events/mine/"
+    assert fresh(mine).status == S.CANCELLED
+
+
 def test_facilitator_approve_buttons(client, act):
     event = EventFactory(requires_approval=True)
     request = guest(act, event, 1)
