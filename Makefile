@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-static/build/.built: node_modules/.installed $(wildcard static/scss/*.scss) static/js/app.js
+static/build/.built: node_modules/.installed $(wildcard static/scss/*.scss) $(wildcard static/js/*.js)
 	npm run --silent build
 	touch $@
 

@@ -387,13 +387,12 @@ def user_export(*, user: User) -> dict:
 
 
 @transaction.atomic
-def user_delete(*, user: User) -> None:
-    """Erase an account. Each app's eraser runs first; then the user row and what hangs off it."""
+def user_delete(*, user: User, answers: dict | None = None) -> None:
+    """Erase an account. Each app's eraser runs first (given the person's answers to the apps'
+    deletion questions); then the user row and what hangs off it."""
     for membership in Membership.objects.filter(user=user).select_related("organisation"):
         _ensure_admin_remains(membership.organisation, membership)
-    for plugin in personal_data.plugins():
-        if plugin.erase:
-            plugin.erase(user)
+    personal_data.erase_all(user, answers)
     Invitation.objects.filter(email__iexact=user.email).delete()
     # The admin site's change log names a user by str(user), which is the email.
     LogEntry.objects.filter(

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import domain, queries
+from accounts import domain, personal_data, queries
 from accounts.access import refuse_unless
 from accounts.forms import (
     DeleteAccountForm,
@@ -68,16 +68,26 @@ def account_export(request):
 @login_required
 def account_delete(request):
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
+    # Apps may ask something first ("withdraw my stories, or keep them anonymised?").
+    questions = personal_data.deletion_questions(request.user)
+    for name, question in questions:
+        form.fields[name] = question
+    form.order_fields([name for name, _question in questions])
     if request.method == "POST" and form.is_valid():
+        answers = {name: form.cleaned_data[name] for name, _question in questions}
         try:
-            domain.user_delete(user=request.user)
+            domain.user_delete(user=request.user, answers=answers)
         except ValidationError as error:
             form.add_error(None, _error_text(error))
         else:
             logout(request)
             messages.success(request, "Your account has been deleted.")
             return redirect("portal:home")
-    return render(request, "accounts/delete.html", {"form": form})
+    return render(
+        request,
+        "accounts/delete.html",
+        {"form": form, "questions": [form[name] for name, _question in questions]},
+    )
 
 
 @login_required

@@ -2,4 +2,4 @@
 in its own database (`joinedup_bench`), prints a table and writes var/bench/<name>.json."""
 
 # Every benchmark module, in the order `python -m bench` runs them.
-BENCHMARKS = ["directory", "events"]
+BENCHMARKS = ["directory", "events", "stories"]

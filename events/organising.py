@@ -16,6 +16,10 @@ Decisions:
 - Cancelling an event keeps each registration's status (the event's status says it all, and the
   list of who was coming stays for the record); reminders are cancelled and everyone with a live
   registration (confirmed, waiting, offered, pending) is emailed once, after commit.
+- Moving an event (its start or end) or changing its venue emails everyone with a live
+  registration once, after commit: old and new times, the new place, a manage link and an
+  updating .ics. Other edits (description, capacity, sessions alone) send nothing, and nor does
+  correcting an event that has already finished.
 - A duplicate is a new draft on a date the facilitator chooses, at the same local times, with the
   sessions and settings but no registrations, notes or series.
 - A monthly series repeats on the same weekday of the month ("the second Tuesday"), which is how
@@ -50,8 +54,9 @@ Status = Registration.Status
 
 # Places taken from the capacity: held places and outstanding offers.
 TAKEN = [Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW, Status.OFFERED]
-# Everyone told when an event is cancelled.
-TOLD_OF_CANCELLATION = [Status.CONFIRMED, Status.WAITLISTED, Status.OFFERED, Status.PENDING]
+# Live registrations: everyone told when an event is cancelled, moved or changes venue.
+LIVE = [Status.CONFIRMED, Status.WAITLISTED, Status.OFFERED, Status.PENDING]
+TOLD_OF_CANCELLATION = LIVE
 
 EVENT_FIELDS = [
     "kind",
@@ -84,6 +89,8 @@ SESSION_FIELDS = ["title", "room", "starts_at", "ends_at", "facilitator", "capac
 # Changing any of these moves the reminders.
 TIMING_FIELDS = {"starts_at", "ends_at", "still_coming_hours", "reminder_hours"}
 VENUE_FIELDS = ["venue_location", "venue_name", "venue_address", "venue_postcode"]
+# Changing any of these tells everyone with a live registration.
+MOVE_FIELDS = {"starts_at", "ends_at", *VENUE_FIELDS}
 
 MAX_SERIES_DATES = 52
 REMINDER_HOURS = (168, 72, 24, 2)
@@ -207,6 +214,21 @@ def taken_places(event) -> tuple[int, dict]:
     from events.domain import held_places
 
     return held_places(event)
+
+
+def _email_each_once(registrations, message_for) -> int:
+    """Send `message_for(registration, address)` (an EmailMessage) to each of `registrations`
+    that can be emailed (walk-ins' placeholder addresses cannot), oldest first and once per
+    address: someone registered twice, say as a member and as a guest, hears once. Returns how
+    many were sent. For the tasks that tell people after commit."""
+    sent: set[str] = set()
+    for registration in registrations.select_related("user__profile").order_by("created_at", "id"):
+        address = registration.email
+        if not registration.can_be_emailed or address.lower() in sent:
+            continue
+        sent.add(address.lower())
+        message_for(registration, address).send()
+    return len(sent)
 
 
 def _text(value) -> str:
@@ -489,6 +511,7 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
         _check_taken(event, fields, sessions, existing)
 
         changed = [n for n, v in fields.items() if getattr(event, n) != v]
+        was_starts, was_ends = event.starts_at, event.ends_at
         raised = "capacity" in changed and (
             fields["capacity"] is None
             or (event.capacity is not None and fields["capacity"] > event.capacity)
@@ -521,6 +544,9 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
                 raised = True
 
         timing = bool(TIMING_FIELDS & set(changed)) or sessions_moved
+        told = []
+        if MOVE_FIELDS & set(changed) and was_ends > now:
+            told = _live_ids(event)
         _audit(
             "events.event.updated",
             event,
@@ -529,12 +555,39 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
             sessions_added=added,
             sessions_removed=removed,
             moved=timing,
+            registrations_told=len(told),
         )
         if timing:
             _reschedule(event)
         if raised and event.status == Event.Status.PUBLISHED:
             _promote(event, now)
+        if told:
+            _tell_moved(event, told, was_starts, was_ends, set(changed))
     return event
+
+
+def _live_ids(event) -> list[str]:
+    return [
+        str(pk)
+        for pk in Registration.objects.filter(event=event, status__in=LIVE)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    ]
+
+
+def _tell_moved(event, told: list[str], was_starts, was_ends, changed: set) -> None:
+    """After commit, one email to each live registration: the old and new times (of the ones
+    that changed) and whether the venue did. The task gets ids and the old times, nothing
+    personal."""
+    from events.tasks import task_send_event_moved
+
+    event_id = str(event.pk)
+    old_starts = was_starts.isoformat() if "starts_at" in changed else None
+    old_ends = was_ends.isoformat() if "ends_at" in changed else None
+    venue = bool(set(VENUE_FIELDS) & changed)
+    transaction.on_commit(
+        lambda: task_send_event_moved.delay(event_id, told, old_starts, old_ends, venue)
+    )
 
 
 def event_publish(*, event, actor, now=None) -> Event:
@@ -631,19 +684,10 @@ def cancellation_emails_send(*, event_id, registration_ids: list) -> int:
     event = Event.objects.select_related("organisation").filter(pk=event_id).first()
     if event is None or event.status != Event.Status.CANCELLED:
         return 0
-    registrations = (
-        Registration.objects.filter(pk__in=registration_ids)
-        .select_related("user__profile")
-        .order_by("created_at", "id")
-    )
     ics = event_ics(event)
     subject = f"[Joined Up] Cancelled: {event.title} on {when(event.starts_at)}"
-    sent: set[str] = set()
-    for registration in registrations:
-        address = registration.email
-        if not registration.can_be_emailed or address.lower() in sent:
-            continue
-        sent.add(address.lower())
+
+    def message_for(registration, address):
         body = render_to_string(
             "events/email/event_cancelled.txt",
             {
@@ -658,8 +702,85 @@ def cancellation_emails_send(*, event_id, registration_ids: list) -> int:
         )
         message = EmailMessage(subject, body, None, [address])
         message.attach("event.ics", ics, "text/calendar")
-        message.send()
-    return len(sent)
+        return message
+
+    return _email_each_once(Registration.objects.filter(pk__in=registration_ids), message_for)
+
+
+def moved_emails_send(
+    *,
+    event_id,
+    registration_ids: list,
+    old_starts_at: str | None = None,
+    old_ends_at: str | None = None,
+    venue_changed: bool = False,
+) -> int:
+    """Email each registration named that is still live (once per address) that the event has
+    a new time or place: old and new times in London time, the new venue, the event page, a
+    manage link, and an .ics that updates calendars. Run by a task after commit."""
+    from django.conf import settings
+
+    from events import tokens
+    from events.domain import person_name, when
+    from events.ical import event_ics
+
+    event = (
+        Event.objects.select_related("organisation", "venue_location").filter(pk=event_id).first()
+    )
+    if event is None or event.status == Event.Status.CANCELLED:
+        return 0
+    old_starts = datetime.fromisoformat(old_starts_at) if old_starts_at else None
+    old_ends = datetime.fromisoformat(old_ends_at) if old_ends_at else None
+    # Compared with the event as it is now: a later edit may have moved it back.
+    starts_changed = old_starts is not None and old_starts != event.starts_at
+    ends_changed = old_ends is not None and old_ends != event.ends_at
+    if not (starts_changed or ends_changed or venue_changed):
+        return 0
+
+    ics = event_ics(event)
+    if starts_changed or ends_changed:
+        subject = f"[Joined Up] New time: {event.title} is now on {when(event.starts_at)}"
+    else:
+        subject = f"[Joined Up] New place: {event.title} on {when(event.starts_at)}"
+    site = settings.SITE_URL
+    common = {
+        "event": event,
+        "starts_changed": starts_changed,
+        "ends_changed": ends_changed,
+        "time_changed": starts_changed or ends_changed,
+        "venue_changed": venue_changed,
+        "starts": when(event.starts_at),
+        "ends": when(event.ends_at),
+        "old_starts": when(old_starts) if starts_changed else "",
+        "old_ends": when(old_ends) if ends_changed else "",
+        "event_url": site + event.get_absolute_url(),
+    }
+
+    def message_for(registration, address):
+        session = registration.session
+        online = (
+            registration.status == Status.CONFIRMED
+            and event.attendance != Event.Attendance.IN_PERSON
+        )
+        body = render_to_string(
+            "events/email/event_moved.txt",
+            {
+                **common,
+                "registration": registration,
+                "name": person_name(registration),
+                "session_starts": when(session.starts_at) if session else "",
+                "online_link": event.online_link if online else "",
+                "manage_url": tokens.url(registration, "manage"),
+            },
+        )
+        message = EmailMessage(subject, body, None, [address])
+        message.attach("event.ics", ics, "text/calendar")
+        return message
+
+    live = Registration.objects.filter(pk__in=registration_ids, status__in=LIVE).select_related(
+        "session"
+    )
+    return _email_each_once(live, message_for)
 
 
 # --- Check-in: the rest did not come --------------------------------------------------------------
@@ -767,20 +888,11 @@ def feedback_emails_send(*, event_id, registration_ids: list, message: str, link
     if event is None:
         return 0
 
-    registrations = (
-        Registration.objects.filter(pk__in=registration_ids, status=Status.ATTENDED)
-        .select_related("user__profile")
-        .order_by("created_at", "id")
-    )
     organisation = event.organisation
     reply_to = [organisation.email] if organisation.email else None
     subject = f"[Joined Up] How was {event.title}?"
-    sent: set[str] = set()
-    for registration in registrations:
-        address = registration.email
-        if not registration.can_be_emailed or address.lower() in sent:
-            continue
-        sent.add(address.lower())
+
+    def message_for(registration, address):
         body = render_to_string(
             "events/email/feedback_request.txt",
             {
@@ -794,8 +906,10 @@ def feedback_emails_send(*, event_id, registration_ids: list, message: str, link
                 "organisation_url": settings.SITE_URL + organisation.get_absolute_url(),
             },
         )
-        EmailMessage(subject, body, None, [address], reply_to=reply_to).send()
-    return len(sent)
+        return EmailMessage(subject, body, None, [address], reply_to=reply_to)
+
+    attended = Registration.objects.filter(pk__in=registration_ids, status=Status.ATTENDED)
+    return _email_each_once(attended, message_for)
 
 
 # --- Privacy: access needs go 30 days after the event -------------------------------------------

@@ -48,6 +48,27 @@ def task_send_event_cancelled(event_id: str, registration_ids: list[str]) -> int
 
 
 @shared_task
+def task_send_event_moved(
+    event_id: str,
+    registration_ids: list[str],
+    old_starts_at: str | None = None,
+    old_ends_at: str | None = None,
+    venue_changed: bool = False,
+) -> int:
+    """Tell each live registration named that the event has a new time or place (once per
+    address). The old times come as ISO strings: after the edit only the new ones are stored."""
+    from events.organising import moved_emails_send
+
+    return moved_emails_send(
+        event_id=event_id,
+        registration_ids=registration_ids,
+        old_starts_at=old_starts_at,
+        old_ends_at=old_ends_at,
+        venue_changed=venue_changed,
+    )
+
+
+@shared_task
 def task_send_feedback_request(
     event_id: str, registration_ids: list[str], message: str = "", link: str = ""
 ) -> int:

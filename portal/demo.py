@@ -199,4 +199,9 @@ def seed() -> dict[str, int]:
 
     for name, count in events_demo.seed().items():
         created[name] = created.get(name, 0) + count
+
+    from stories import demo as stories_demo
+
+    for name, count in stories_demo.seed().items():
+        created[name] = created.get(name, 0) + count
     return created

@@ -57,6 +57,7 @@ urlpatterns = [
     path("services/", include("services.urls")),
     path("events/", include("events.urls")),
     path("stories/", include("stories.urls")),
+    path("moderation/", include("stories.urls_moderation")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs_view(), name="api-docs"),
     path("api/v1/", include("portal.api_urls")),

@@ -8,9 +8,11 @@ filters: `queries.services_search` does those.
 import django_filters as filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Organisation, Sector
 from services.models import Location, Schedule, Service, ServiceArea, TaxonomyTerm
+from services.queries import organisations_named
 
 DAYS = [(str(v), label) for v, label in Schedule.Day.choices]
 ORUK_DAYS = {code: i for i, code in enumerate(Schedule.BYDAY)}
@@ -25,6 +27,40 @@ def terms_with_children(terms) -> list:
     return ids + list(TaxonomyTerm.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
 
 
+class OrganisationNameField(forms.CharField):
+    """An organisation's name, or part of it (or, from an older link, its slug): cleans to the
+    organisations meant (`queries.OrganisationsNamed`), or says none is called that. A text box,
+    not a list of every organisation: quick to fill in, and quick to draw."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        named = organisations_named(text)
+        if named is None:
+            raise forms.ValidationError(
+                "We could not find an organisation called “%(text)s”. Check the spelling, or "
+                "leave this empty.",
+                code="no_such_organisation",
+                params={"text": text},
+            )
+        return named
+
+
+@extend_schema_field(
+    {"type": "string", "description": "An organisation's name, part of it, or its slug."}
+)
+class OrganisationFilter(filters.Filter):
+    field_class = OrganisationNameField
+
+    def filter(self, qs, value):
+        return qs.filter(organisation_id__in=value.ids) if value else qs
+
+
 class ServiceFilter(filters.FilterSet):
     # --- The staff search page -----------------------------------------------------------------
     category = filters.ModelMultipleChoiceFilter(
@@ -34,14 +70,15 @@ class ServiceFilter(filters.FilterSet):
         label="Category",
         widget=forms.CheckboxSelectMultiple,
     )
-    organisation = filters.ModelChoiceFilter(
-        queryset=Organisation.objects.all(),
-        to_field_name="slug",
+    organisation = OrganisationFilter(
         label="Organisation",
-        empty_label="Any organisation",
+        help_text="All or part of its name, like “Mind”.",
     )
     sector = filters.ChoiceFilter(
-        field_name="organisation__sector", choices=Sector.choices, empty_label="Any sector"
+        field_name="organisation__sector",
+        choices=Sector.choices,
+        empty_label="Any sector",
+        method="filter_sector",
     )
     area = filters.CharFilter(
         method="filter_area",
@@ -115,6 +152,15 @@ class ServiceFilter(filters.FilterSet):
 
     def filter_organization_id(self, queryset, name, value):
         return queryset.filter(organisation__uuid=value)
+
+    def filter_sector(self, queryset, name, value):
+        if not value:
+            return queryset
+        # The sector's organisations as a list of ids, not a join: joined, the planner may run a
+        # word search over again for each organisation of the sector; and it plans better for a
+        # list it can see than for a subquery's.
+        of_sector = Organisation.objects.filter(sector=value).values_list("pk", flat=True)
+        return queryset.filter(organisation_id__in=list(of_sector))
 
     def filter_area(self, queryset, name, value):
         value = value.strip()

@@ -1,12 +1,10 @@
 """Forms for the directory's staff pages. Business rules live in domain modules; these parse."""
 
 from django import forms
-from django.db.models import Exists, OuterRef
 from django.http import QueryDict
 
-from accounts.models import Organisation
 from services import postcodes
-from services.models import ProblemReport, Service, Shortlist, TaxonomyTerm
+from services.models import ProblemReport, Shortlist, TaxonomyTerm
 from services.presentation import miles_to_km
 from services.queries import SORTS, Origin
 
@@ -82,13 +80,19 @@ class SearchForm(forms.Form):
 
 
 def narrow_filter_form(form) -> None:
-    """Offer staff the top-level categories and the organisations that have services."""
-    form.fields["category"].queryset = TaxonomyTerm.objects.filter(parent__isnull=True).order_by(
-        "name"
-    )
-    form.fields["organisation"].queryset = Organisation.objects.filter(
-        Exists(Service.objects.filter(organisation=OuterRef("pk")))
-    ).order_by("name")
+    """Offer staff the top-level categories (read once, as a list: drawing the boxes from the
+    queryset would open a server-side cursor each time)."""
+    field = form.fields["category"]
+    field.queryset = TaxonomyTerm.objects.filter(parent__isnull=True).order_by("name")
+    field.widget.choices = [(term.code, term.name) for term in field.queryset]
+
+
+def show_organisation_found(form) -> None:
+    """An older link names the organisation by its slug: show its name in the box instead."""
+    named = form.cleaned_data.get("organisation")
+    if named and form.data.get("organisation") != named.label:
+        form.data = form.data.copy()
+        form.data["organisation"] = named.label
 
 
 def filter_data(query: QueryDict) -> QueryDict:

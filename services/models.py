@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F
-from django.db.models.functions import Upper
+from django.db.models import F, Q
+from django.db.models.functions import Lower, Upper
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +24,32 @@ REFERRAL_FRESHNESS = timedelta(days=30)
 # Reminders to check a service go out at these ages of its assured date; past the last it is stale.
 ASSURANCE_REMINDER_AGES = {"6_months": timedelta(days=182), "11_months": timedelta(days=334)}
 STALE_AFTER = timedelta(days=365)
+
+
+def unit_vector_sql(latitude: str, longitude: str) -> str:
+    """SQL for a place as a point on the unit sphere, a `cube` (PostgreSQL's cube extension)."""
+    lat, lon = f"radians({latitude})", f"radians({longitude})"
+    return f"cube(array[cos({lat}) * cos({lon}), cos({lat}) * sin({lon}), sin({lat})])"
+
+
+class UnitVector(models.Func):
+    """A latitude and longitude as a point on the unit sphere. The straight-line distance between
+    two such points grows with the distance along the Earth's surface, so a GiST index over them
+    hands out places nearest first (queries.nearest_services) without measuring every place."""
+
+    arity = 2
+    output_field = models.Field()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (lat, lat_params), (lon, lon_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        params = [*lat_params, *lon_params, *lat_params, *lon_params, *lat_params]
+        return unit_vector_sql(lat, lon), params
+
+
+# A location that can be put on a map: a public one with a point.
+MAPPABLE = Q(confidential=False, latitude__isnull=False, longitude__isnull=False)
 
 
 class Taxonomy(models.Model):
@@ -103,7 +129,21 @@ class Location(models.Model):
     )
 
     class Meta:
-        indexes = [models.Index(fields=["latitude", "longitude"], name="location_lat_lon")]
+        indexes = [
+            models.Index(fields=["latitude", "longitude"], name="location_lat_lon"),
+            # Nearest first from a postcode (needs the cube extension: migration 0004).
+            GistIndex(
+                UnitVector("latitude", "longitude"), condition=MAPPABLE, name="location_nearest"
+            ),
+            # "Has a place on the map?" and a place's distance, read from the index alone.
+            models.Index(
+                fields=["id"],
+                include=["latitude", "longitude"],
+                condition=MAPPABLE,
+                name="location_mappable",
+            ),
+            models.Index(fields=["id"], include=["accessibility"], name="location_accessibility"),
+        ]
 
     def __str__(self):
         return self.name or self.address_1 or str(self.id)
@@ -219,6 +259,46 @@ class Service(models.Model):
             models.Index(fields=["assured_at"], name="service_assured_at"),
             # Exact-name candidates (name__iexact compares upper-cased).
             models.Index(Upper("name"), name="service_name_upper"),
+            # Browsing (no words, no postcode) reads a page's ids in order from one of these,
+            # checking the simple filters from the included columns: no sort, and no count, of
+            # every match (queries.search_paginator). Checked first, then by name (not read
+            # alone: that needs `name` itself in the index, and an index holding `name` draws
+            # the planner away from the trigram index when it looks for similar names)...
+            models.Index(
+                Lower("name"),
+                F("id"),
+                name="service_browse_name",
+                include=[
+                    "assured_at",
+                    "status",
+                    "organisation",
+                    "is_free",
+                    "referral_routes",
+                    "languages",
+                ],
+            ),
+            # ...or recently checked first.
+            models.Index(
+                F("assured_at").desc(nulls_last=True),
+                F("id"),
+                name="service_browse_checked",
+                include=["status", "organisation", "is_free", "referral_routes", "languages"],
+            ),
+            GinIndex(fields=["languages"], name="service_languages"),
+            # A service's status and simple filters by its id, from the index alone: joins from
+            # places (nearest first) and from service areas check them without reading the row.
+            models.Index(
+                fields=["id"],
+                name="service_facets",
+                include=[
+                    "status",
+                    "organisation",
+                    "is_free",
+                    "referral_routes",
+                    "languages",
+                    "assured_at",
+                ],
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -293,6 +373,11 @@ class ServiceAtLocation(models.Model):
                 fields=["service", "location"], name="service_at_location_unique"
             )
         ]
+        # Joins both ways read from the index alone: a place's services, a service's sessions.
+        indexes = [
+            models.Index(fields=["location", "service"], name="sal_location_service"),
+            models.Index(fields=["service", "id"], name="sal_service_id"),
+        ]
 
     def __str__(self):
         return f"{self.service_id} at {self.location_id}"
@@ -328,6 +413,10 @@ class Schedule(models.Model):
                 condition=models.Q(opens_at__lt=models.F("closes_at")),
                 name="schedule_opens_before_closing",
             )
+        ]
+        # "Open on a day": one look in the index per place.
+        indexes = [
+            models.Index(fields=["service_at_location", "weekday"], name="schedule_sal_weekday")
         ]
 
     def __str__(self):

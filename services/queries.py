@@ -1,20 +1,28 @@
-"""Every non-trivial read of the directory. `services_search` serves the staff page, the
-Open Referral UK API and /api/v1/ alike.
+"""Every non-trivial read of the directory. One search serves the staff page, the Open Referral
+UK API and /api/v1/ alike: `services_search` for the APIs, `search_paginator` (the same search,
+its candidates read at once, with a bounded count and cheap pages) for the page.
 
 Ranking: full-text rank over the stored, weighted document (name > categories > description),
 plus trigram similarity of the name (a misspelt name still finds it), a large bonus for an exact
 name, and a penalty for records nobody has checked for 12 months (they sink, not vanish).
 """
 
+import json
 import math
+import time
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
     F,
     FloatField,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -23,10 +31,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import ACos, Cos, Greatest, Least, Lower, Radians, Sin
 from django.utils import timezone
 
+from accounts.models import Organisation
 from services.models import (
+    MAPPABLE,
     STALE_AFTER,
     Location,
     Schedule,
@@ -35,6 +46,7 @@ from services.models import (
     ServiceAtLocation,
     ServiceLink,
     TaxonomyTerm,
+    unit_vector_sql,
 )
 
 EARTH_RADIUS_KM = 6371.0
@@ -51,6 +63,21 @@ CANDIDATES = 500
 TRIGRAM_BELOW = 20
 # ...and reads at most this many similar names.
 TRIGRAM_CAP = 5000
+
+
+class AmongIds(Func):
+    """`id = ANY('{...}'::uuid[])`: a long list of ids as one parameter, which costs far less to
+    build and send than `pk__in` with a parameter each."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, ids):
+        super().__init__(expression)
+        self.ids = ids
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"{sql} = ANY(%s::uuid[])", [*params, "{" + ",".join(map(str, self.ids)) + "}"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +132,40 @@ def bounding_box(origin: Origin, within_km: float, prefix: str = "") -> Q:
     )
 
 
+@dataclass(frozen=True)
+class OrganisationsNamed:
+    """The organisations a name typed in the search filters stands for."""
+
+    ids: tuple
+    label: str  # what the box shows: the organisation's name when an older link gave its slug
+
+
+def organisations_named(text: str) -> OrganisationsNamed | None:
+    """What staff mean by an organisation's name: those with exactly that name; else the one
+    with that slug (links from before the filter took names); else those whose name contains
+    it; else those with a similar name (a misspelling). None when nothing is like it."""
+    text = clean_words(text)
+    if not text:
+        return None
+    rows = list(
+        Organisation.objects.filter(
+            Q(name__icontains=text) | Q(slug=text) | Q(name__trigram_word_similar=text)
+        ).values_list("pk", "name", "slug")
+    )
+    wanted = text.casefold()
+    for test in (
+        lambda name, slug: name.casefold() == wanted,
+        lambda name, slug: slug == text,
+        lambda name, slug: wanted in name.casefold(),
+        lambda name, slug: True,
+    ):
+        matched = [(pk, name) for pk, name, slug in rows if test(name, slug)]
+        if matched:
+            label = matched[0][1] if len(matched) == 1 else text
+            return OrganisationsNamed(ids=tuple(pk for pk, _name in matched), label=label)
+    return None
+
+
 def nearby_locations(origin: Origin, within_km: float) -> QuerySet[Location]:
     """Public, mappable locations within the distance. Confidential ones never give a distance."""
     return (
@@ -114,7 +175,97 @@ def nearby_locations(origin: Origin, within_km: float) -> QuerySet[Location]:
     )
 
 
-def services_search(
+def clean_words(text: str) -> str:
+    """Words only: collapse spaces, drop NULs (PostgreSQL refuses them), keep it short."""
+    return " ".join(text.replace("\x00", " ").split())[:200]
+
+
+def _freshness(stale_before):
+    return Case(
+        When(Q(assured_at__isnull=True) | Q(assured_at__lt=stale_before), then=Value(0.5)),
+        default=Value(1.0),
+        output_field=FloatField(),
+    )
+
+
+# A search from a postcode reads places nearest first from a GiST index (models.Location
+# "location_nearest") and stops at the nearest CANDIDATES services: it does not measure every
+# place within the distance. It reads at most this many places; when that is not enough (a
+# narrow search in a busy area), it measures every place within the distance instead...
+NEAREST_PLACES = 4000
+# ...and it is tried only when the planner expects at least this share of the directory to match
+# the words and filters: then CANDIDATES of them are likely among the nearest NEAREST_PLACES.
+NEAREST_SHARE = 0.15
+# The directory's size as the statistics have it, looked up every few minutes.
+_directory_size = {"rows": 0.0, "at": -math.inf}
+
+
+def expected_share(services: QuerySet[Service]) -> float:
+    """The share of all services PostgreSQL's planner expects `services` to hold (its estimate,
+    from the statistics: no service is read). 1.0 when it cannot say."""
+    plan = json.loads(services.order_by().values("pk").explain(format="json"))
+    rows = plan[0]["Plan"]["Plan Rows"]
+    if time.monotonic() - _directory_size["at"] > 300:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+                [Service._meta.db_table],
+            )
+            _directory_size.update(rows=cursor.fetchone()[0], at=time.monotonic())
+    total = _directory_size["rows"]
+    return min(rows / total, 1.0) if total > 0 else 1.0
+
+
+def nearest_services(services: QuerySet[Service], origin: Origin, within_km: float) -> list | None:
+    """Ids of the nearest CANDIDATES of `services` with a public place within `within_km` of the
+    origin, nearest first (a service with two places may appear twice), reading no more than
+    NEAREST_PLACES places in order of distance. None when that many places all lie within the
+    distance and hold fewer than CANDIDATES of the services: then the answer is not known."""
+    q = connection.ops.quote_name
+    place = Location._meta.db_table
+    linked = ServiceAtLocation._meta
+    service_col = q(linked.get_field("service").column)
+    location_col = q(linked.get_field("location").column)
+    lat, lon = math.radians(origin.latitude), math.radians(origin.longitude)
+    here = [math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)]
+    # Points on the unit sphere: the straight line between two grows with the distance.
+    chord = 2 * math.sin(within_km / (2 * EARTH_RADIUS_KM))
+    # Only the mappable places are in the index (its condition, models.MAPPABLE). The SQL
+    # interpolates our own table and column names and the ORM's SQL of `services`; every value
+    # is a parameter.
+    places = (
+        f"SELECT p.{q('id')} AS id, {unit_vector_sql('p.latitude', 'p.longitude')} "  # noqa: S608
+        f"<-> cube(%s::float8[]) AS d FROM {q(place)} p WHERE NOT p.confidential "
+        f"AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL ORDER BY d LIMIT %s"
+    )
+    wanted, wanted_params = services.order_by().values("pk").query.sql_with_params()
+    # The places come in order of distance and the joins keep that order, so the scan stops
+    # as soon as it has CANDIDATES services.
+    sql = (
+        f"SELECT sal.{service_col} FROM ({places}) near "  # noqa: S608
+        f"JOIN {q(linked.db_table)} sal ON sal.{location_col} = near.id "
+        f"WHERE near.d <= %s AND sal.{service_col} IN ({wanted}) ORDER BY near.d LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [here, NEAREST_PLACES, chord, *wanted_params, CANDIDATES])
+        found = [row[0] for row in cursor.fetchall()]
+        if len(found) < CANDIDATES:
+            # Fewer than wanted: certain only if the places read reach past the distance.
+            last_place = f"SELECT d FROM ({places}) near OFFSET %s"  # noqa: S608
+            cursor.execute(last_place, [here, NEAREST_PLACES, NEAREST_PLACES - 1])
+            last = cursor.fetchone()
+            if last is not None and last[0] <= chord:
+                return None
+    return found
+
+
+def services_search(**search) -> QuerySet[Service]:
+    """Services matching the words, within the distance, in the order asked for (see _search):
+    one query for a page, one for its count. The staff page uses `search_paginator` instead."""
+    return _search(**search, at_once=False)[0]
+
+
+def _search(
     *,
     text: str = "",
     queryset: QuerySet[Service] | None = None,
@@ -122,7 +273,8 @@ def services_search(
     within_km: float | None = None,
     sort: str = "relevance",
     include_inactive: bool = False,
-) -> QuerySet[Service]:
+    at_once: bool = True,
+) -> tuple[QuerySet[Service], int | None]:
     """Services matching the words, within the distance, in the order asked for.
 
     `queryset` is the already-filtered set (a `filters.ServiceFilter(...).qs`). The result is
@@ -133,35 +285,79 @@ def services_search(
     origin, the nearest matches (and those covering the area without a place); with words
     alone, the most recently checked matches, plus exact and (when the words find little)
     similar names. Filters apply before the bound, so a filtered search misses nothing the bound
-    would otherwise hold. Without words or origin (browsing) every service is listed.
+    would otherwise hold. Without words or origin (browsing) every service is listed;
+    `SearchPaginator` pages that without reading every match.
+
+    `at_once`: read the candidates here, in a few small queries (the nearest places from their
+    own index, similar names only when the words find little), so that counting and paging them
+    cost little; returns how many there are too. Otherwise the candidates stay a subquery of the
+    result (a fixed number of queries for callers that count and page it themselves, like the
+    APIs) and the count returned is None, as it is when browsing.
     """
     qs = queryset if queryset is not None else Service.objects.all()
     if not include_inactive:
         qs = qs.filter(status__in=VISIBLE_STATUSES)
-    # Words only: collapse spaces, drop NULs (PostgreSQL refuses them), keep it short.
-    text = " ".join(text.replace("\x00", " ").split())[:200]
+    text = clean_words(text)
+    freshness = _freshness(timezone.now() - STALE_AFTER)
 
-    stale_before = timezone.now() - STALE_AFTER
-    freshness = Case(
-        When(Q(assured_at__isnull=True) | Q(assured_at__lt=stale_before), then=Value(0.5)),
-        default=Value(1.0),
-        output_field=FloatField(),
-    )
+    if not text and origin is None:
+        if sort == "verified":
+            order = [F("assured_at").desc(nulls_last=True)]
+        else:
+            # No words: checked records first, then by name.
+            order = [freshness.desc(), Lower("name")]
+        return qs.select_related("organisation").order_by(*order, "id"), None
+
+    within_km = (within_km or 40.0) if origin is not None else None
+    candidates = _candidates(qs, text, origin, within_km, at_once=at_once)
+    # Read at once, the candidates met the filters already; only their order is left.
+    among = AmongIds("pk", candidates) if at_once else Q(pk__in=candidates)
+    qs = qs.filter(among).select_related("organisation")
+
+    if text:
+        query = SearchQuery(text, config="english", search_type="websearch")
+        qs = qs.annotate(
+            rank=(
+                SearchRank(F("search_vector"), query, cover_density=False)
+                + TrigramWordSimilarity(text, "name")
+                + Case(When(name__iexact=text, then=Value(10.0)), default=Value(0.0))
+            )
+            * freshness
+        )
+    if origin is not None:
+        nearest = (
+            nearby_locations(origin, within_km)
+            .filter(service_at_locations__service_id=OuterRef("pk"))
+            .order_by("distance")
+            .values("distance")[:1]
+        )
+        qs = qs.annotate(distance=Subquery(nearest, output_field=FloatField()))
+
+    if sort == "distance" and origin is not None:
+        order = [F("distance").asc(nulls_last=True)]
+    elif sort == "verified":
+        order = [F("assured_at").desc(nulls_last=True)]
+    elif text:
+        order = [F("rank").desc()]
+    else:
+        order = [freshness.desc(), Lower("name")]
+    return qs.order_by(*order, "id"), len(candidates) if at_once else None
+
+
+def _candidates(qs, text: str, origin: Origin | None, within_km: float | None, *, at_once: bool):
+    """The ids of the bounded candidate set of a search with words or an origin: a list, read
+    now (`at_once`), or a query of them."""
 
     def ids(services):
-        return services.order_by().values("pk")
+        return services.order_by().values_list("pk", flat=True)
 
     if origin is not None:
-        within_km = within_km or 40.0
         near = nearby_locations(origin, within_km)
         # Services with no mappable location (online, phone, confidential) are kept when they
         # cover the postcode's area; they have no distance and come after the ones that do.
         # "No mappable place" is checked only for the few services covering the area.
         mapped = Location.objects.filter(
-            service_at_locations__service_id=OuterRef("service_id"),
-            confidential=False,
-            latitude__isnull=False,
-            longitude__isnull=False,
+            MAPPABLE, service_at_locations__service_id=OuterRef("service_id")
         )
         covers = ServiceArea.objects.filter(covers_postcode(origin)).filter(~Exists(mapped))
         area_only = Exists(covers.filter(service_id=OuterRef("pk")))
@@ -174,13 +370,23 @@ def services_search(
         query = SearchQuery(text, config="english", search_type="websearch")
         by_words = qs.filter(search_vector=query)
         # A misspelt word of a long name still finds it: word similarity, not whole-name. Only
-        # when the words find little; behind a LIMIT so the trigram index is read once.
-        words_fill = Exists(ids(by_words)[TRIGRAM_BELOW - 1 : TRIGRAM_BELOW])
-        similar = ids(Service.objects.filter(name__trigram_word_similar=text).filter(~words_fill))[
-            :TRIGRAM_CAP
-        ]
-        # Two sets, not one OR: an OR between the word index and anything else reads every row.
-        found = [by_words, qs.filter(pk__in=similar)]
+        # when the words find little and no service has exactly that name (its own name is not
+        # misspelt): one small query tells, or (not at once) a condition the query checks first.
+        words_fill = ids(by_words)[TRIGRAM_BELOW - 1 : TRIGRAM_BELOW]
+        named = ids(qs.filter(name__iexact=text))[:1]
+        found = [by_words]
+        if not at_once:
+            alike = qs.filter(~Exists(words_fill), ~Exists(named))
+        elif not list(words_fill.union(named)):
+            alike = qs
+        else:
+            alike = None
+        if alike is not None:
+            # Behind a LIMIT, so that a misspelt common word reads a bounded number of names.
+            similar = ids(alike.filter(name__trigram_word_similar=text))[:TRIGRAM_CAP]
+            # Two sets, not one OR: an OR between the word index and anything else reads
+            # every row.
+            found.append(qs.filter(pk__in=similar))
         exact = ids(where.filter(name__iexact=text))[:CANDIDATES]
     else:
         found = [qs]
@@ -199,55 +405,126 @@ def services_search(
                 .annotate(_distance=distance)
                 .filter(_distance__lte=within_km)
                 .order_by("_distance")
-                .values("pk")[:CANDIDATES]
+                .values_list("pk", flat=True)[:CANDIDATES]
             )
 
-        branches = [nearest_first(f) for f in found]
+        # The services matching the words (or every service, without words) from the nearest
+        # places first, when enough of the directory matches for that to pay; similar names
+        # (few, when there are any) and narrow searches by measuring the places within reach.
+        common = at_once and expected_share(found[0]) >= NEAREST_SHARE
+        nearest = nearest_services(found[0], origin, within_km) if common else None
+        branches = [nearest_first(f) for f in (found if nearest is None else found[1:])]
         branches += [ids(f.filter(area_only))[:CANDIDATES] for f in found]
         if text:
             branches.append(exact)
-        qs = qs.filter(pk__in=branches[0].union(*branches[1:]))
-    elif text:
+        if nearest is not None:
+            return list({*nearest, *branches[0].union(*branches[1:])})
+    else:
         freshest = ids(by_words.filter(assured_at__isnull=False).order_by("-assured_at"))
         unchecked = ids(by_words.filter(assured_at__isnull=True))
-        # The most similar names first: a misspelt name is found however many names are alike.
-        by_name = (
-            qs.filter(pk__in=similar)
-            .order_by(TrigramWordSimilarity(text, "name").desc())
-            .values("pk")
-        )
-        qs = qs.filter(
-            pk__in=freshest[:CANDIDATES].union(unchecked[:CANDIDATES], by_name[:CANDIDATES], exact)
-        )
-    qs = qs.select_related("organisation")
+        branches = [freshest[:CANDIDATES], unchecked[:CANDIDATES], exact]
+        if alike is not None:
+            branches.append(ids(Service.objects.filter(pk__in=most_similar_names(alike, text))))
+    candidates = branches[0].union(*branches[1:])
+    return list(candidates) if at_once else candidates
 
-    if text:
-        qs = qs.annotate(
-            rank=(
-                SearchRank(F("search_vector"), query, cover_density=False)
-                + TrigramWordSimilarity(text, "name")
-                + Case(When(name__iexact=text, then=Value(10.0)), default=Value(0.0))
-            )
-            * freshness
-        )
-    if origin is not None:
-        nearest = (
-            near.filter(service_at_locations__service_id=OuterRef("pk"))
-            .order_by("distance")
-            .values("distance")[:1]
-        )
-        qs = qs.annotate(distance=Subquery(nearest, output_field=FloatField()))
 
-    if sort == "distance" and origin is not None:
-        order = [F("distance").asc(nulls_last=True)]
-    elif sort == "verified":
-        order = [F("assured_at").desc(nulls_last=True)]
-    elif text:
-        order = [F("rank").desc()]
+def most_similar_names(services: QuerySet[Service], text: str) -> RawSQL:
+    """SQL for the ids of the CANDIDATES of `services` whose names are most like `text` (word
+    similarity: a misspelt word of a long name still finds it), among at most TRIGRAM_CAP similar
+    names read from the trigram index, so that a misspelt common word reads a bounded number of
+    names. (The similarity is worked out once, as the names are read, not again after a join.)"""
+    similar = (
+        services.filter(name__trigram_word_similar=text)
+        .annotate(similarity=TrigramWordSimilarity(text, "name"))
+        .order_by()
+        .values_list("id", "similarity")[:TRIGRAM_CAP]
+    )
+    sql, params = similar.query.sql_with_params()
+    return RawSQL(  # noqa: S611 - the ORM's SQL and parameters
+        f"SELECT alike.id FROM ({sql}) alike "  # noqa: S608 - the ORM's SQL
+        "ORDER BY alike.similarity DESC, alike.id LIMIT %s",
+        (*params, CANDIDATES),
+    )
+
+
+# --- The search page's paging ---------------------------------------------------------------
+
+# The page counts matches only this far and lists at most this many; past it, it says "more than".
+PAGE_LIMIT = 1000
+
+
+class SearchPaginator(Paginator):
+    """Pages of `services_search` results as the staff page shows them, at a cost that does not
+    grow with the directory: the count stops at PAGE_LIMIT (`more` says whether there were more),
+    and a page of a browse (no words, no postcode) reads its 20 ids from a narrow index first,
+    then those 20 rows."""
+
+    def __init__(self, results: QuerySet[Service], per_page: int, *, found=None, page_ids=None):
+        super().__init__(results, per_page)
+        self._found = found
+        self._page_ids = page_ids
+
+    @cached_property
+    def found(self) -> int:
+        """Matches, counted to one past PAGE_LIMIT (no query when the search knows them)."""
+        if self._found is not None:
+            return min(self._found, PAGE_LIMIT + 1)
+        return self.object_list.order_by().values("pk")[: PAGE_LIMIT + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.found, PAGE_LIMIT)
+
+    @property
+    def more(self) -> bool:
+        return self.found > PAGE_LIMIT
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if self._page_ids is None:
+            rows = list(self.object_list[bottom:top])
+        else:
+            ids = self._page_ids(bottom, top - bottom) if top > bottom else []
+            by_id = {s.pk: s for s in self.object_list.filter(pk__in=ids)}
+            rows = [by_id[pk] for pk in ids if pk in by_id]
+        return self._get_page(rows, number, self)
+
+
+def search_paginator(*, per_page: int, **search) -> SearchPaginator:
+    """`services_search(**search)` for the staff page: its paginator (see SearchPaginator)."""
+    results, found = _search(**search)
+    if found is not None:
+        return SearchPaginator(results, per_page, found=found)
+    narrow = results.order_by()
+    if search.get("sort") == "verified":
+
+        def page_ids(offset, limit):
+            ordered = narrow.order_by(F("assured_at").desc(nulls_last=True), "id")
+            return list(ordered.values_list("pk", flat=True)[offset : offset + limit])
+
     else:
-        # No words: checked records first, then by name.
-        order = [freshness.desc(), Lower("name")]
-    return qs.order_by(*order, "id")
+        stale_before = timezone.now() - STALE_AFTER
+        fresh = Q(assured_at__gte=stale_before)
+
+        def page_ids(offset, limit):
+            # Checked records first, then by name: two walks of the name index, fresh and
+            # stale, each stopping once it has the page, rather than one sort of every match.
+            def walk(where, bucket):
+                return (
+                    narrow.filter(where)
+                    .annotate(_bucket=Value(bucket), _name=Lower("name"))
+                    .order_by("_name", "id")
+                    .values_list("pk", "_bucket", "_name")[: offset + limit]
+                )
+
+            both = walk(fresh, 0).union(walk(~fresh, 1), all=True)
+            ordered = both.order_by("_bucket", "_name", "pk")[offset : offset + limit]
+            return [pk for pk, _bucket, _name in ordered]
+
+    return SearchPaginator(results, per_page, page_ids=page_ids)
 
 
 def service_for_page(pk) -> Service | None:

@@ -5,12 +5,12 @@ their own modules.
 """
 
 import re
+from urllib.parse import quote
 
 import rules
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -29,9 +29,16 @@ from services.forms import (
     ShortlistForm,
     filter_data,
     narrow_filter_form,
+    show_organisation_found,
 )
 from services.models import Service, ShortlistItem
-from services.queries import CANDIDATES, is_open_now, service_for_page, services_search
+from services.queries import (
+    CANDIDATES,
+    PAGE_LIMIT,
+    is_open_now,
+    search_paginator,
+    service_for_page,
+)
 
 PER_PAGE = 20
 SLUG = re.compile(r"[-\w]+")
@@ -57,14 +64,16 @@ def index(request):
     query = request.GET.copy()
     query.pop("page", None)
     if form.is_valid() and filterset.is_valid():
-        results = services_search(
+        show_organisation_found(filterset.form)
+        paginator = search_paginator(
             text=form.cleaned_data["q"],
             queryset=filterset.qs,
             origin=form.origin,
             within_km=form.within_km,
             sort=form.cleaned_data["sort"],
+            per_page=PER_PAGE,
         )
-        page = Paginator(results, PER_PAGE).get_page(request.GET.get("page"))
+        page = paginator.get_page(request.GET.get("page"))
         for service in page.object_list:
             service.tags = presentation.referral_tags(service)
             service.miles = presentation.km_to_miles(getattr(service, "distance", None))
@@ -73,6 +82,7 @@ def index(request):
     for key in list(kept.keys()):
         if key not in ("q", "postcode", "within", "sort"):
             del kept[key]
+    searched = bool(page is not None and (form.cleaned_data.get("q") or form.origin))
     return render(
         request,
         "services/search.html",
@@ -82,17 +92,18 @@ def index(request):
             "page": page,
             # A word or postcode search ranks a bounded set (queries.CANDIDATES): past that,
             # the count says "more than", not a number it cannot vouch for.
-            "bounded": bool(
-                page is not None
-                and (form.cleaned_data.get("q") or form.origin)
-                and page.paginator.count >= CANDIDATES
-            ),
+            "bounded": searched and page.paginator.count >= CANDIDATES,
             "candidates": CANDIDATES,
+            # Browsing counts and lists up to queries.PAGE_LIMIT; past that, "more than" too.
+            "more": bool(page is not None and not searched and page.paginator.more),
+            "page_limit": f"{PAGE_LIMIT:,}",
             "query": query.urlencode(),
             "origin": form.origin,
             "filters_used": filters_used,
             "clear_filters_query": kept.urlencode(),
             "can_shortlist": rules.has_perm("services.use_shortlists", request.user),
+            # "Add to a shortlist" comes back here.
+            "back_here": quote(request.get_full_path()),
         },
     )
 

@@ -1,6 +1,6 @@
-from django.urls import path
+"""Public and authors' pages under /stories/ (namespace "stories")."""
 
-from stories import views
+from stories import urls_reading, urls_transparency, urls_writing
 
 app_name = "stories"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [*urls_reading.urlpatterns, *urls_writing.urlpatterns, *urls_transparency.urlpatterns]

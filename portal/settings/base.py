@@ -144,6 +144,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "events.tasks.task_send_due_reminders",
         "schedule": 5 * 60,
     },
+    # Every 5 minutes: stories past their 48-hour wait are published; lapsed claims go back to
+    # the queue; unacknowledged safeguarding cases past their deadline alert the moderators again.
+    "stories-publish-due": {"task": "stories.tasks.task_publish_due", "schedule": 5 * 60},
+    "stories-expire-claims": {"task": "stories.tasks.task_expire_claims", "schedule": 5 * 60},
+    "stories-overdue-cases": {"task": "stories.tasks.task_alert_overdue_cases", "schedule": 5 * 60},
+    # Hourly, but each moderator's digest goes once a day (a row per moderator per day).
+    "stories-moderation-digest": {
+        "task": "stories.tasks.task_send_moderation_digests",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- Authentication (allauth) -------------------------------------------------------------------

@@ -15,3 +15,11 @@ def log_in(page, base_url, user, *, with_code=False):
         page.locator("#id_code").fill(totp_code())
         page.get_by_role("button", name="Sign In").click()
     expect(page.locator("h1")).to_have_text("My account")
+
+
+def log_out(page):
+    """Log out with the header button (confirming on allauth's page if it asks)."""
+    page.get_by_role("button", name="Log out").click()
+    if page.url.endswith("/accounts/logout/"):
+        page.locator("main button[type=submit]").click()
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)

@@ -6,7 +6,8 @@ from django.apps import apps
 
 
 def restore_seed_data() -> None:
-    """Put back what the data migrations made: the crisis lines and the recovery taxonomy.
+    """Put back what the data migrations made: the crisis lines, the recovery taxonomy
+    and the story tags.
 
     Transactional tests (browser, real worker) commit for real and the database is emptied
     after each; Django's serialized rollback cannot help here, because Playwright's greenlets
@@ -17,3 +18,4 @@ def restore_seed_data() -> None:
 
     import_module("portal.migrations.0002_support_lines").add_lines(apps, None)
     taxonomy.seed(Taxonomy, TaxonomyTerm)
+    import_module("stories.migrations.0002_append_only_and_tags").seed_tags(apps, None)

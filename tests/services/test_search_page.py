@@ -100,6 +100,7 @@ FILTERS = [
     # (query, fields of the service that matches, fields of the one that does not)
     ("category=money", {"categories": ["debt-advice"]}, {"categories": ["creative-arts"]}),
     ("organisation=the-match", {"org": {"slug": "the-match"}}, {}),
+    ("organisation=The+Match+Group", {"org": {"name": "The Match Group"}}, {}),
     ("sector=nhs", {"org": {"sector": Sector.NHS}}, {"org": {"sector": Sector.VOLUNTARY}}),
     (
         "area=LS6",
@@ -167,7 +168,8 @@ def test_bookmarked_query_round_trips_into_the_form(client, postcodes_io):
     assert selected(html, "id_within") == ["3"]
     assert selected(html, "id_sort") == ["verified"]
     assert checked(html, "category") == ["housing", "money"]  # in the order shown (by name)
-    assert selected(html, "id_organisation") == ["eastbrook-mind"]
+    # An older link gives the organisation's slug; the box shows its name.
+    assert input_value(html, "id_organisation") == "Eastbrook Mind"
     assert selected(html, "id_sector") == ["voluntary"]
     assert input_value(html, "id_area") == "LS6"
     assert checked(html, "referral") == ["self", "gp"]
@@ -339,7 +341,12 @@ def test_query_count_does_not_grow_with_the_directory(
     )
     search(client, query)  # warm: the postcode is now cached, as it would be in use
 
-    with django_assert_max_num_queries(11):
+    # A fixed number whatever the size of the directory: the user and their roles; the
+    # categories offered, those chosen and their children; the sector's organisations; whether
+    # the words find enough; the planner's estimate of the matches, the nearest places (and, when
+    # those hold fewer than the candidates, whether they reach past the distance), the other
+    # candidates; one page of rows.
+    with django_assert_max_num_queries(12):
         html = search(client, query)
     assert len(result_names(html)) == min(count, 20)
 
@@ -403,3 +410,92 @@ def test_a_search_with_more_matches_than_it_ranks_says_more_than(client, monkeyp
 
     assert "More than 3 services found, best matches first" in many.content.decode()
     assert "8 services found" in browsing.content.decode()
+
+
+def test_the_organisation_filter_takes_a_name_or_part_of_one(client):
+    """A text box, not a list of every organisation: typed, not scrolled through."""
+    eastbrook = OrganisationFactory(name="Eastbrook Mind", slug="eastbrook-mind")
+    northfield = OrganisationFactory(name="Northfield Mind")
+    advice = OrganisationFactory(name="Citizens Advice Northfield")
+    make_full_service(eastbrook, name="Eastbrook Drop-in")
+    make_full_service(northfield, name="Northfield Drop-in")
+    make_full_service(advice, name="Debt Advice")
+
+    html = search(client, "organisation=eastbrook+mind")
+    assert result_names(html) == ["Eastbrook Drop-in"]
+    assert input_value(html, "id_organisation") == "Eastbrook Mind"
+    box = [(tag, attrs) for tag, attrs in tags(html) if attrs.get("id") == "id_organisation"]
+    assert [tag for tag, attrs in box] == ["input"]
+    assert "Citizens Advice Northfield" not in html  # no list of every organisation
+
+    part = search(client, "organisation=mind")
+    assert sorted(result_names(part)) == ["Eastbrook Drop-in", "Northfield Drop-in"]
+    assert input_value(part, "id_organisation") == "mind"  # as typed: more than one found
+
+    # A misspelt name still finds it; an older link's slug too.
+    assert result_names(search(client, "organisation=eastbrok+mind")) == ["Eastbrook Drop-in"]
+    assert result_names(search(client, "organisation=eastbrook-mind")) == ["Eastbrook Drop-in"]
+
+
+def test_an_organisation_nobody_is_called_is_a_message_by_the_field(client):
+    make_full_service(name="Debt Advice")
+
+    html = search(client, "organisation=Nobody+At+All&free=on")
+
+    assert error_text(html, "id_organisation") == (
+        "Error: We could not find an organisation called “Nobody At All”. Check the spelling, "
+        "or leave this empty."
+    )
+    assert 'href="#id_organisation"' in html
+    assert input_value(html, "id_organisation") == "Nobody At All"
+    assert result_names(html) == []
+
+
+def test_browsing_past_the_page_limit_says_more_than_and_lists_the_first(client, monkeypatch):
+    """Without words or postcode, the count stops at queries.PAGE_LIMIT: no count of the whole
+    directory. Checked records first, then by name, across pages."""
+    from services import queries, views
+
+    monkeypatch.setattr(queries, "PAGE_LIMIT", 5)
+    monkeypatch.setattr(views, "PAGE_LIMIT", 5)
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    made = {name: make_full_service(name=name) for name in "ABCDEFG"}
+    old = timezone.now() - timedelta(days=400)
+    Service.objects.filter(pk=made["B"].pk).update(assured_at=old - timedelta(days=1))
+    Service.objects.filter(pk=made["E"].pk).update(assured_at=old)
+    Service.objects.filter(pk=made["F"].pk).update(assured_at=None)
+
+    html = search(client)
+    assert "More than 5 services found" in html
+    assert "The first 5 are listed." in text(html)
+    pages = [result_names(search(client, f"page={n}")) for n in (1, 2, 3)]
+    assert pages == [["A", "C"], ["D", "G"], ["B"]]  # fresh by name, then stale by name
+    assert result_names(search(client, "page=9")) == ["B"]  # past the end: the last page
+
+    # Recently checked first.
+    for n, name in enumerate("ACDG"):
+        Service.objects.filter(pk=made[name].pk).update(
+            assured_at=timezone.now() - timedelta(days=n)
+        )
+    assert result_names(search(client, "sort=verified")) == ["A", "C"]
+    assert result_names(search(client, "sort=verified&page=3")) == ["E"]  # E before B and F
+
+    # Under the limit, the count is exact.
+    monkeypatch.setattr(queries, "PAGE_LIMIT", 7)
+    monkeypatch.setattr(views, "PAGE_LIMIT", 7)
+    assert "7 services found" in search(client)
+
+
+def test_a_page_of_a_browse_costs_the_same_queries_at_any_page(client):
+    for n in range(45):
+        make_full_service(name=f"Group {n:02d}", categories=["peer-support"])
+    search(client)  # warm: the site-wide support lines are cached after the first page
+    counts = []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            html = search(client, f"category=peer-support&page={page}")
+        counts.append(len(ctx.captured_queries))
+        assert (
+            result_names(html) == [f"Group {n:02d}" for n in range(45)][(page - 1) * 20 : page * 20]
+        )
+    assert counts[0] == counts[1] == counts[2]

@@ -340,3 +340,76 @@ def test_a_closed_service_is_not_found_and_a_paused_one_is():
     assert names(BEFRIENDING, include_inactive=True)[0] == BEFRIENDING
     # Temporarily closed is still listed, with its alert.
     assert names("writing for wellbeing")[0] == WRITING
+
+
+# --- The staff page's way of reading the same searches ----------------------------------------
+# The page reads a search's candidates at once (queries.search_paginator): the nearest places from
+# their own index, similar names only when the words find little, a browse a page of ids at a
+# time. It must find what services_search finds, in the same order.
+
+PAGE_SEARCHES = [
+    {"text": "peer support"},
+    {"text": "hearing voises"},  # misspelt: similar names
+    {"text": CITIZENS_ADVICE},  # an exact name: no similar names needed
+    {"params": COMBINATION},
+    {"params": "sector=voluntary&free=on"},
+    {"sort": "verified"},
+    {},
+    {"params": "category=peer-support", "postcode": "LS1 4AP", "sort": "distance"},
+    {"text": "food bank", "postcode": "LS9 7TF"},
+    {"postcode": "LS7 4SA", "within_km": 1, "sort": "distance"},
+    {"text": "recovery", "postcode": "LS1 4AP", "sort": "verified"},
+]
+
+
+def page_of(text="", params="", postcode="", per_page=50, **options):
+    filterset = ServiceFilter(QueryDict(params), queryset=Service.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    origin = near(postcode) if postcode else None
+    paginator = queries.search_paginator(
+        text=text, queryset=filterset.qs, origin=origin, per_page=per_page, **options
+    )
+    return paginator, list(paginator.get_page(1).object_list)
+
+
+def listed(services) -> list[tuple[str, float | None]]:
+    """Names, with distances when there are any."""
+    return [(s.name, getattr(s, "distance", None)) for s in services]
+
+
+@pytest.mark.parametrize("spec", PAGE_SEARCHES, ids=[str(s) for s in PAGE_SEARCHES])
+def test_the_page_finds_what_services_search_finds_in_the_same_order(postcodes_io, spec):
+    options = dict(spec)
+    text, params = options.pop("text", ""), options.pop("params", "")
+    postcode = options.pop("postcode", "")
+    expected = search(text, params, origin=near(postcode) if postcode else None, **options)
+
+    paginator, rows = page_of(text, params, postcode, **options)
+
+    assert paginator.count == len(expected)
+    assert listed(rows) == listed(expected[:50])
+
+
+@pytest.mark.parametrize(
+    ("places", "share"),
+    [(1, 0.0), (2500, 2.0)],
+    ids=["too few nearest places: every place within reach", "never nearest first"],
+)
+def test_nearest_first_the_same_however_the_places_are_read(
+    postcodes_io, monkeypatch, places, share
+):
+    searches = [
+        {"postcode": "LS1 4AP", "params": "category=peer-support", "sort": "distance"},
+        {"postcode": "LS7 4SA", "within_km": 1, "sort": "distance"},
+        {"postcode": "LS11 0ES", "params": "category=crisis-support", "sort": "distance"},
+        {"postcode": "LS9 7TF", "text": "food bank"},
+    ]
+    usual = [listed(page_of(**spec)[1]) for spec in searches]
+
+    monkeypatch.setattr(queries, "NEAREST_PLACES", places)
+    monkeypatch.setattr(queries, "NEAREST_SHARE", share)
+
+    assert [listed(page_of(**spec)[1]) for spec in searches] == usual
+    nearest = [(name, round(km, 2)) for name, km in usual[0][:3]]
+    assert nearest == [(PEER_WORKERS, 0.65), (SMART, 2.15), (RECOVERY_CAFE, 2.67)]
+    assert usual[0][-1] == (VOICES_ONLINE, None)
