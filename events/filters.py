@@ -136,11 +136,16 @@ class EventFilter(filters.FilterSet):
         return queryset
 
 
+# How far back an event still running may have started: the lower bound keeps the list's
+# index range short, and still shows an evening event that runs past midnight, or a
+# symposium over several days.
+RUNNING_FOR_AT_MOST = timedelta(days=7)
+
+
 def upcoming(queryset, now=None):
-    """Events starting today (London) or later that have not ended yet."""
+    """Events that have not ended yet: coming up, or happening now."""
     now = now or timezone.now()
-    today = timezone.localtime(now, LONDON).date()
-    return queryset.filter(starts_at__gte=london_midnight(today), ends_at__gt=now)
+    return queryset.filter(starts_at__gte=now - RUNNING_FOR_AT_MOST, ends_at__gt=now)
 
 
 def _rename(filterset_class, names: dict[str, str]) -> None:

@@ -612,7 +612,9 @@ def test_duplicate_is_a_draft_on_the_new_date_with_sessions_and_no_people():
     assert entry.data == {"event_id": str(copy.pk), "from_event_id": str(event.pk)}
 
     with pytest.raises(ValidationError) as caught:
-        organising.event_duplicate(event=event, actor=user, starts_on=timezone.localdate())
+        organising.event_duplicate(
+            event=event, actor=user, starts_on=timezone.localdate() - timedelta(days=1)
+        )
     assert caught.value.message_dict == {"starts_at": ["Choose a date in the future"]}
     with pytest.raises(PermissionDenied):
         organising.event_duplicate(event=event, actor=facilitator_of(), starts_on=new_day)

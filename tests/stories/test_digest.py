@@ -299,8 +299,12 @@ def test_how_long_reads_plainly():
     assert digest.how_long(timedelta(days=3, hours=1)) == "3 days, 1 hour"
 
 
-def test_the_beat_task_sends_the_digest(moderators, queue, django_capture_on_commit_callbacks):
+def test_the_beat_task_sends_the_digest(
+    moderators, queue, django_capture_on_commit_callbacks, monkeypatch
+):
     from stories.tasks import task_send_moderation_digests
+
+    monkeypatch.setattr(digest, "SEND_FROM_HOUR", 0)  # whatever the hour this test runs at
 
     with django_capture_on_commit_callbacks(execute=True):
         assert task_send_moderation_digests() == 2
