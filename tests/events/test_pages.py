@@ -596,3 +596,25 @@ def test_the_ics_file(client):
     assert "DTSTART:20300305T100000Z" in body
     assert f"UID:event-{event.pk}@" in body
     assert "secret-room-42" not in body
+
+
+def test_an_evening_event_running_past_midnight_is_still_listed_after_midnight():
+    from events.filters import upcoming
+
+    london = ZoneInfo("Europe/London")
+    late_night = EventFactory(
+        title="New Year's Eve social",
+        starts_at=datetime(2030, 12, 31, 22, 0, tzinfo=london),
+        ends_at=datetime(2031, 1, 1, 1, 0, tzinfo=london),
+    )
+    EventFactory(
+        title="Finished before midnight",
+        starts_at=datetime(2030, 12, 31, 18, 0, tzinfo=london),
+        ends_at=datetime(2030, 12, 31, 20, 0, tzinfo=london),
+    )
+    after_midnight = datetime(2031, 1, 1, 0, 30, tzinfo=london)
+    listed = upcoming(
+        Event.objects.filter(title__in=[late_night.title, "Finished before midnight"]),
+        now=after_midnight,
+    )
+    assert [e.title for e in listed] == ["New Year's Eve social"]
