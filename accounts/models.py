@@ -48,6 +48,15 @@ NOUNS = [
 
 
 def generate_pseudonym() -> str:
+    """A pseudonym nobody has yet. There are 202,500 of them, so with a few thousand people two
+    random draws meet often enough (the birthday problem) to fail a sign-up: draw again."""
+    while True:
+        pseudonym = draw_pseudonym()
+        if not Profile.objects.filter(pseudonym=pseudonym).exists():
+            return pseudonym
+
+
+def draw_pseudonym() -> str:
     return f"{secrets.choice(ADJECTIVES)} {secrets.choice(NOUNS)} {secrets.randbelow(900) + 100}"
 
 

@@ -10,7 +10,7 @@ from django.db.utils import InternalError
 from django.utils import timezone
 
 from accounts import domain
-from accounts.models import AuditEntry, Invitation, JoinRequest, Membership, Role
+from accounts.models import AuditEntry, Invitation, JoinRequest, Membership, Profile, Role, User
 from tests.factories.accounts import (
     JoinRequestFactory,
     MembershipFactory,
@@ -266,3 +266,15 @@ def test_platform_roles_change_by_moderator_is_refused():
         )
     user.refresh_from_db()
     assert (user.is_moderator, user.is_platform_admin) == (False, False)
+
+
+@pytest.mark.django_db
+def test_a_new_pseudonym_is_never_one_already_taken(monkeypatch):
+    from accounts import models as account_models
+
+    taken = UserFactory()
+    Profile.objects.filter(user=taken).update(pseudonym="Calm Meadow 424")
+    draws = iter(["Calm Meadow 424", "Calm Meadow 101"])  # the first is taken
+    monkeypatch.setattr(account_models, "draw_pseudonym", lambda: next(draws))
+    newcomer = User.objects.create_user("newcomer@example.org", "a-Long-test-passphrase-42")
+    assert Profile.objects.get(user=newcomer).pseudonym == "Calm Meadow 101"
