@@ -239,8 +239,12 @@ def _as_pks(values) -> list:
 
 
 def story_create(*, author) -> Story:
+    """A new draft, or the author's untouched one from an earlier start, so none pile up."""
     _require(author, "stories.write")
-    return Story.objects.create(author=author, pseudonym=profile_for(user=author).pseudonym)
+    untouched = Story.objects.filter(author=author, state=State.DRAFT, title="", body="")
+    return untouched.first() or Story.objects.create(
+        author=author, pseudonym=profile_for(user=author).pseudonym
+    )
 
 
 @transaction.atomic
@@ -885,20 +889,6 @@ def response_reject(*, response: Response, by, reason: str) -> Response:
     response.reason = reason
     response.decided_by, response.decided_at = by, timezone.now()
     response.save()
-    return response
-
-
-@transaction.atomic
-def response_withdraw(*, response: Response, by) -> Response:
-    from accounts.rules import role_in
-
-    response = (
-        Response.objects.select_for_update().select_related("organisation").get(pk=response.pk)
-    )
-    if role_in(by, response.organisation) is None:
-        raise PermissionDenied("stories.withdraw_response")
-    response.state = Response.State.WITHDRAWN
-    response.save(update_fields=["state"])
     return response
 
 

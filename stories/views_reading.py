@@ -13,7 +13,7 @@ from accounts.models import Organisation
 from portal.signposting import support_lines
 from stories import domain, queries
 from stories.forms_reading import ReportForm, ResponseForm, StoryFilterForm
-from stories.models import Response, State
+from stories.models import State
 from stories.rules import responding_organisations
 
 FILTER_NAMES = ("q", "theme", "tag", "hide")
@@ -64,20 +64,11 @@ def index(request):
 # --- One story ----------------------------------------------------------------------------------
 
 
-def _may_see(user, story) -> bool:
-    """`stories.view_story`, except that a draft (never sent) is its author's alone:
-    moderators see a story once it has been sent to be read."""
-    if not rules.has_perm("stories.view_story", user, story):
-        return False
-    return story.state != State.DRAFT or story.author_id == user.pk
-
-
 def _visible_story(request, pk):
-    """The story if this person may see it: anything not published is a 404 to all but its
-    author and moderators (with two-step verification); a draft is a 404 to all but its
-    author."""
+    """The story if this person may see it (`stories.view_story`): anything not published is a
+    404 to all but its author and moderators; a draft is a 404 to all but its author."""
     story = queries.story_for_page(pk)
-    if story is None or not _may_see(request.user, story):
+    if story is None or not rules.has_perm("stories.view_story", request.user, story):
         raise Http404("No such story.")
     return story
 
@@ -118,7 +109,7 @@ def detail(request, pk):
 
 def _story_for_action(request, pk):
     story = queries.story_for_action(pk)
-    if story is None or not _may_see(request.user, story):
+    if story is None or not rules.has_perm("stories.view_story", request.user, story):
         raise Http404("No such story.")
     return story
 
@@ -194,10 +185,7 @@ def respond(request, pk):
         request.POST if request.method == "POST" else None, organisations=organisations
     )
     if request.method == "POST" and form.is_valid():
-        if _already_sent(story, request.user, form.cleaned_data):
-            # Sent twice (a double click, or back and send again): one response is enough.
-            return redirect("stories:respond_sent", pk=story.pk)
-        try:
+        try:  # sent twice (a double click), the domain keeps one response
             domain.response_create(
                 story=story,
                 by=request.user,
@@ -218,17 +206,6 @@ def respond(request, pk):
             "organisations": organisations,
         },
     )
-
-
-def _already_sent(story, user, data) -> bool:
-    """The same words from the same person for the same organisation, still waiting."""
-    return Response.objects.filter(
-        story=story,
-        organisation=data["organisation"],
-        author=user,
-        body=data["body"],
-        state=Response.State.PENDING,
-    ).exists()
 
 
 def respond_sent(request, pk):

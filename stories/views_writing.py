@@ -77,12 +77,7 @@ def write(request):
     """The start page. A draft is made only when the author chooses to start (a POST), so
     looking at the page leaves nothing behind."""
     if request.method == "POST":
-        # An untouched draft from an earlier start is used again, so none pile up.
-        story = (
-            Story.objects.filter(author=request.user, state=State.DRAFT, title="", body="")
-            .only("pk")
-            .first()
-        ) or domain.story_create(author=request.user)
+        story = domain.story_create(author=request.user)
         return redirect("stories:edit", story.pk)
     drafts = list(
         Story.objects.filter(author=request.user, state__in=EDITABLE_STATES)

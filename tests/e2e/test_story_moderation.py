@@ -91,3 +91,43 @@ def test_moderator_claims_a_story_and_requests_a_change(live_server, page):
     assert story.reason == Reason.IDENTIFYING_DETAILS
     assert story.proposed_body == "A nurse helped me.\n\nNow I walk every Tuesday."
     assert story.note_to_author.startswith("Thank you for this.")
+
+
+def test_bulk_spam_is_confirmed_and_responses_are_published(live_server, page):
+    from stories.models import Response
+    from tests.factories.accounts import MembershipFactory
+    from tests.factories.stories import published_story
+
+    mod = moderator()
+    spam = queued_story(title="Cheap watches here")
+    kept = queued_story(title="My first allotment season")
+    membership = MembershipFactory()
+    story = published_story(title="Back at work")
+    response = Response.objects.create(
+        story=story,
+        organisation=membership.organisation,
+        author=membership.user,
+        body="Thank you for sharing this.",
+    )
+    base = live_server.url
+
+    log_in(page, base, mod, with_code=True)
+    page.goto(base + "/moderation/")
+    page.locator(f"#select-{spam.pk}").check()
+    page.get_by_role("button", name="Mark selected as spam").click()
+    expect(page.locator("h1")).to_have_text("Mark 1 story as spam?")
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, mark as spam").click()
+    expect(page.locator("h1")).to_have_text("Moderation queue")
+    assert Story.objects.get(pk=spam.pk).state == State.REJECTED
+    assert Story.objects.get(pk=kept.pk).state == State.AWAITING_REVIEW
+
+    page.goto(base + "/moderation/responses/")
+    expect(page.locator("h1")).to_have_text("Responses waiting")
+    assert_accessible(page)
+    page.locator(f"#response-{response.pk}").get_by_role(
+        "button", name=re.compile("^Publish")
+    ).click()
+    expect(page.locator("#no-responses")).to_have_text("No responses are waiting.")
+    assert_accessible(page)
+    assert Response.objects.get(pk=response.pk).state == Response.State.PUBLISHED

@@ -444,3 +444,43 @@ def test_sending_the_same_response_twice_makes_one():
     )
     assert again.pk == first.pk
     assert story.responses.count() == 1
+
+
+@pytest.mark.parametrize(
+    "act",
+    [
+        lambda s, u: domain.story_claim(story=s, by=u),
+        lambda s, u: domain.story_approve(story=s, by=u),
+        lambda s, u: domain.story_reject(story=s, by=u, reason=Reason.SPAM, note="x"),
+        lambda s, u: domain.story_hold(story=s, by=u, note="x", risk="high"),
+        lambda s, u: domain.moderator_note_add(story=s, by=u, text="x"),
+        lambda s, u: domain.stories_mark_spam(stories=[s], by=u),
+    ],
+)
+def test_moderators_writes_refuse_a_moderator_without_two_step_verification(act):
+    story = queued_story()
+    with pytest.raises(PermissionDenied):
+        act(story, moderator(mfa=False))
+    story.refresh_from_db()
+    assert story.state == State.AWAITING_REVIEW
+    assert not Decision.objects.filter(story=story).exists()
+
+
+def test_deciding_a_response_needs_a_moderator():
+    from stories.models import Response
+    from tests.factories.accounts import MembershipFactory
+
+    membership = MembershipFactory()
+    response = Response.objects.create(
+        story=published_story(),
+        organisation=membership.organisation,
+        author=membership.user,
+        body="Thank you.",
+    )
+    for person in (membership.user, moderator(mfa=False)):
+        with pytest.raises(PermissionDenied):
+            domain.response_approve(response=response, by=person)
+        with pytest.raises(PermissionDenied):
+            domain.response_reject(response=response, by=person, reason=Reason.SPAM)
+    response.refresh_from_db()
+    assert response.state == Response.State.PENDING
