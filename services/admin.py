@@ -5,6 +5,7 @@ so the admin shows them read-only.
 """
 
 from django.contrib import admin
+from django.db import models
 
 from services.models import ChangeRequest, ProblemReport, Service, Taxonomy, TaxonomyTerm
 
@@ -28,6 +29,8 @@ class ServiceAdmin(admin.ModelAdmin):
     list_select_related = ["organisation"]
     search_fields = ["name", "organisation__name"]
     show_full_result_count = False
+    # An address typed without a scheme is https (Django 6's default; says so now, unwarned).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request):
         return False

@@ -583,6 +583,9 @@ def build_snapshot(data: dict, service: Service | None) -> dict:
     for section in ("contacts", "phones", "service_areas"):
         if section in data:
             snapshot[section] = [{k: _json(v) for k, v in i.items()} for i in data[section]]
+    if service is not None:
+        # Only the claims about referrals this write states are confirmed as of now.
+        snapshot["confirms"] = domain.claims_stated(data)
     if "links" in data:
         snapshot["links"] = [
             {"to_service": str(link["to_service_id"]), "kind": link["kind"], "note": link["note"]}
@@ -705,7 +708,10 @@ UPDATE_DESCRIPTION = (
         summary="Search the directory",
         description="Open to everyone. Filters narrow the set; `q` ranks by words; `postcode` "
         "keeps services near it (or covering its area) and gives each its `distance_km`. "
-        "Inactive services and ones closed for good are left out.",
+        "Inactive services and ones closed for good are left out. With `q` or `postcode` the "
+        "results are the best matches, not every one: at least the 500 nearest or most "
+        "recently checked, with exact names, up to 500 with the words in their names, and "
+        "similar names; `count` counts those. Without them, every service is listed.",
         parameters=[SearchParams],
         responses={
             200: ServiceSerializer(many=True),

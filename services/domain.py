@@ -10,7 +10,8 @@ Snapshot (JSON-safe; times "HH:MM", datetimes ISO 8601):
      "contacts": [{"id": str | None, "name", "title", "email", "phone"}],
      "phones": [{"id": str | None, "number", "extension", "type", "description"}],
      "service_areas": [{"kind": "postcode_district" | "local_authority", "value": str}],
-     "links": [{"to_service": str, "kind": str, "note": str}]}
+     "links": [{"to_service": str, "kind": str, "note": str}],
+     "confirms": [<"as of" field>, ...]}  (optional: see REFERRAL_CLAIMS)
 """
 
 import json
@@ -317,6 +318,33 @@ def _links(service, links) -> list[tuple[uuid.UUID, str, str]]:
 
 SNAPSHOT_SECTIONS = ["taxonomy_terms", "locations", "contacts", "phones", "service_areas", "links"]
 
+# How to refer: the fields of the diff's "How to refer" section.
+REFERRAL_FIELDS = {
+    "referral_routes",
+    "referral_named_teams",
+    "referral_form_url",
+    "referral_email",
+    "referral_phone",
+    "referral_information",
+    "eligibility",
+    "exclusions",
+    "accepting_referrals",
+    "typical_wait",
+}
+# The claims about referrals, each with its own "as of" date and the fields that state it. A save
+# confirms them all, unless its snapshot lists the ones it confirms under "confirms" (an API write
+# that leaves a claim's fields out has not confirmed that claim: its date stays).
+REFERRAL_CLAIMS = {
+    "referral_as_of": REFERRAL_FIELDS - {"accepting_referrals", "typical_wait"},
+    "accepting_referrals_as_of": {"accepting_referrals"},
+    "typical_wait_as_of": {"typical_wait"},
+}
+
+
+def claims_stated(field_names) -> list[str]:
+    """The "as of" dates a write giving these fields confirms (for a snapshot's "confirms")."""
+    return [as_of for as_of, fields in REFERRAL_CLAIMS.items() if fields & set(field_names)]
+
 
 @transaction.atomic
 def service_save(
@@ -330,7 +358,9 @@ def service_save(
     """Create or update a service from a snapshot; no permission check (callers check).
 
     The person saving has checked the record, so it counts as assured now, by them, and the
-    "as of" dates on referrals restart. An import passes the source's `assured_at` instead.
+    "as of" dates on referrals restart: all of them, or on an existing service only those the
+    snapshot's "confirms" lists (see REFERRAL_CLAIMS). An import passes the source's
+    `assured_at` instead.
     """
     service_id = _uuid_or_none(snapshot.get("id"))
     service = (
@@ -352,9 +382,10 @@ def service_save(
     checked = assured_at if assured_at is not None else now
     service.assured_at = checked
     service.assured_by = actor if assured_at is None and actor is not None else None
-    service.referral_as_of = service.accepting_referrals_as_of = service.typical_wait_as_of = (
-        checked
-    )
+    confirms = snapshot.get("confirms")
+    for as_of in REFERRAL_CLAIMS:
+        if confirms is None or before is None or as_of in confirms:
+            setattr(service, as_of, checked)
     service.full_clean(exclude=["organisation", "taxonomy_terms", "locations"])
     service.save()
 
@@ -427,11 +458,15 @@ def service_assure(*, service: Service, actor=None, via: str = "page") -> Servic
     return _assure(service=service, actor=actor, via=via)
 
 
-def _assure(*, service: Service, actor, via: str, data: dict | None = None) -> Service:
+def _assure(
+    *, service: Service, actor, via: str, data: dict | None = None, assurer_id=None
+) -> Service:
     now = timezone.now()
+    if assurer_id is None and actor is not None and actor.is_authenticated:
+        assurer_id = actor.pk
     Service.objects.filter(pk=service.pk).update(
         assured_at=now,
-        assured_by=actor if actor is not None and actor.is_authenticated else None,
+        assured_by_id=assurer_id,
         referral_as_of=now,
         accepting_referrals_as_of=now,
         typical_wait_as_of=now,
@@ -620,18 +655,6 @@ class DiffRow(NamedTuple):
     after: str
 
 
-REFERRAL_FIELDS = {
-    "referral_routes",
-    "referral_named_teams",
-    "referral_form_url",
-    "referral_email",
-    "referral_phone",
-    "referral_information",
-    "eligibility",
-    "exclusions",
-    "accepting_referrals",
-    "typical_wait",
-}
 DASH = "\u2013"  # an en dash, as in "10:00 to 12:00" written short
 _DIFF_LOCATION_FIELDS = [f for f in LOCATION_FIELDS if f not in ("latitude", "longitude")]
 
@@ -884,11 +907,19 @@ def assure_link_check(*, service: Service, token: str) -> int:
 
 @transaction.atomic
 def service_assure_by_link(*, service: Service, token: str) -> Service:
-    """ "Still correct" from an emailed link, without signing in (actor None). The service row is
+    """ "Still correct" from an emailed link, without signing in. The assurer is the editor the
+    link was sent to (it works only while they edit for the organisation); the audit entry has
+    no actor, since nobody signed in, and names them as `link_sent_to`. The service row is
     locked while the link is checked, so the same link cannot confirm twice."""
     service = Service.objects.select_for_update().get(pk=service.pk)
     user_id = assure_link_check(service=service, token=token)
-    return _assure(service=service, actor=None, via="email link", data={"link_sent_to": user_id})
+    return _assure(
+        service=service,
+        actor=None,
+        assurer_id=user_id,
+        via="email link",
+        data={"link_sent_to": user_id},
+    )
 
 
 # --- Reminders to check a service ----------------------------------------------------------------

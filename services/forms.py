@@ -141,7 +141,12 @@ class ShortlistForm(forms.ModelForm):
             "and never emailed.",
         }
         widgets = {"note": forms.Textarea(attrs={"rows": 3})}
-        error_messages = {"name": {"required": "Enter a name for the list."}}
+        error_messages = {
+            "name": {
+                "required": "Enter a name for the list.",
+                "max_length": "The name must be %(limit_value)d characters or fewer.",
+            }
+        }
 
 
 NEW_LIST = "new"

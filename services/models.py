@@ -48,6 +48,17 @@ class UnitVector(models.Func):
         return unit_vector_sql(lat, lon), params
 
 
+def name_words() -> models.Func:
+    """A service's name as words: the name's part (weight A) of its search document, so that a
+    search reads the services whose names have the words from their own index."""
+    return models.Func(
+        F("search_vector"),
+        models.Value("{a}"),
+        function="ts_filter",
+        output_field=SearchVectorField(),
+    )
+
+
 # A location that can be put on a map: a public one with a point.
 MAPPABLE = Q(confidential=False, latitude__isnull=False, longitude__isnull=False)
 
@@ -254,6 +265,7 @@ class Service(models.Model):
         ordering = ["name"]
         indexes = [
             GinIndex(fields=["search_vector"], name="service_search_vector"),
+            GinIndex(name_words(), name="service_name_words"),
             GinIndex(name="service_name_trgm", fields=["name"], opclasses=["gin_trgm_ops"]),
             models.Index(fields=["organisation", "name"], name="service_org_name"),
             models.Index(fields=["assured_at"], name="service_assured_at"),

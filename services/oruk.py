@@ -43,7 +43,11 @@ Decisions
   (on `day`, if given) starting at or after `start_time` and ending at or before `end_time`, so
   `day=MO&start_time=17:00` finds Monday evening sessions. `postcode` keeps services with no
   service area or one covering the postcode; with `proximity` (metres) only locations within it,
-  nearest first. `format=ndjson` streams every match, one JSON object a line, without paging.
+  nearest first. `format=ndjson` streams the results, one JSON object a line, without paging.
+- A `search` or `proximity` ranks the best matches, not every one (see `queries._search`): at
+  least the 500 nearest or most recently checked, every exact name, up to 500 with the words in
+  their names, and similar names. `total_items` counts those. Without either, every service is
+  listed: that is the way to copy the whole directory.
 - Errors are JSON: 400 {"error", "errors": {parameter: [messages]}} naming every bad parameter;
   404 for an unknown id or path; 405 for anything but GET/HEAD/OPTIONS; 503 when the postcode
   lookup service is down. Every response, errors included, has `Access-Control-Allow-Origin: *`.
@@ -78,10 +82,13 @@ from services.models import (
 )
 from services.queries import (
     VISIBLE_STATUSES,
+    Browse,
     Origin,
     covers_postcode,
     distance_km,
+    rows_in_order,
     services_search,
+    services_search_counted,
 )
 
 VERSION = "3.0"
@@ -785,11 +792,18 @@ def _in_area(origin: Origin, ref: str) -> Q:
 # --- Paging -------------------------------------------------------------------------------------
 
 
-def page_envelope(queryset, page: int, per_page: int, serialise) -> dict:
-    """ORUK's page: totals, this page's items; a page past the end is empty, not an error."""
-    total = queryset.count()
+def page_envelope(queryset, page: int, per_page: int, serialise, total=None, page_ids=None) -> dict:
+    """ORUK's page: totals, this page's items; a page past the end is empty, not an error.
+    `total`: how many there are, when the caller knows already (else they are counted).
+    `page_ids`: reads a page's ids cheaply (see queries.Browse), then their rows."""
+    total = queryset.count() if total is None else total
     start = (page - 1) * per_page
-    items = list(queryset[start : start + per_page]) if start < total else []
+    if start >= total:
+        items = []
+    elif page_ids is not None:
+        items = rows_in_order(queryset, page_ids(start, per_page))
+    else:
+        items = list(queryset[start : start + per_page])
     contents = [serialise(item) for item in items]
     total_pages = math.ceil(total / per_page)
     return {
@@ -804,7 +818,7 @@ def page_envelope(queryset, page: int, per_page: int, serialise) -> dict:
     }
 
 
-def _listing(params, errors, queryset, serialise):
+def _listing(params, errors, queryset, serialise, total=None, page_ids=None):
     """Parse paging and format (adding to `errors`), then answer with a page or an NDJSON stream."""
     page, per_page = _paging(params, errors)
     fmt = _format(params, errors)
@@ -815,7 +829,7 @@ def _listing(params, errors, queryset, serialise):
             for item in queryset.iterator(chunk_size=PER_PAGE_MAX)
         )
         return StreamingHttpResponse(lines, content_type="application/x-ndjson")
-    return _json(page_envelope(queryset, page, per_page, serialise))
+    return _json(page_envelope(queryset, page, per_page, serialise, total, page_ids))
 
 
 # --- Views --------------------------------------------------------------------------------------
@@ -831,29 +845,47 @@ def not_found(request, path=""):
     raise ApiError(404, "There is nothing at this address in the Open Referral UK API.")
 
 
-def _searched_services(params, errors, origin=None, km=None):
+def _search_params(params, errors, origin=None, km=None) -> dict | None:
+    """`services_search`'s arguments for the query parameters; None when they have errors."""
     text = _words(params, errors)
     filterset = _service_filter(params, errors)
     if errors:
-        return Service.objects.none()
-    return services_search(
-        text=text,
-        queryset=filterset.qs,
-        origin=origin if km else None,
-        within_km=km,
-        sort="distance" if km else "relevance",
-        include_inactive=True,
-    )
+        return None
+    return {
+        "text": text,
+        "queryset": filterset.qs,
+        "origin": origin if km else None,
+        "within_km": km,
+        "sort": "distance" if km else "relevance",
+        "include_inactive": True,
+    }
+
+
+def _searched_services(params, errors, origin=None, km=None):
+    search = _search_params(params, errors, origin, km)
+    return Service.objects.none() if search is None else services_search(**search)
 
 
 @api_view
 def services(request):
+    """As the staff page does: a search's candidates are read first, so the page and its total
+    cost a few small queries however many match; a browse counts its matches and reads a
+    page's ids from an index before their rows."""
     errors: dict = {}
     origin, km = _origin(request.GET, errors)
-    queryset = _searched_services(request.GET, errors, origin, km)
+    search = _search_params(request.GET, errors, origin, km)
+    if search is None:
+        queryset, total = Service.objects.none(), None
+    else:
+        queryset, total = services_search_counted(**search)
+    browsing = search is not None and total is None
     if origin is not None and km is None:
-        queryset = queryset.filter(_in_area(origin, "pk"))
-    return _listing(request.GET, errors, queryset, service_list_item)
+        queryset, total = queryset.filter(_in_area(origin, "pk")), None
+    page_ids = None
+    if browsing:
+        browse = Browse(queryset, search["sort"])
+        total, page_ids = browse.count(), browse.page_ids
+    return _listing(request.GET, errors, queryset, service_list_item, total, page_ids)
 
 
 @api_view

@@ -19,6 +19,8 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
+    Count,
     Exists,
     F,
     FloatField,
@@ -35,19 +37,23 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import ACos, Cos, Greatest, Least, Lower, Radians, Sin
 from django.utils import timezone
 
-from accounts.models import Organisation
+from accounts.models import Membership, Organisation, Role
+from accounts.rules import _roles_by_organisation
 from services.models import (
     MAPPABLE,
     STALE_AFTER,
     Location,
+    ProblemReport,
     Schedule,
     Service,
     ServiceArea,
     ServiceAtLocation,
     ServiceLink,
     TaxonomyTerm,
+    name_words,
     unit_vector_sql,
 )
+from services.rules import sees_every_problem_report
 
 EARTH_RADIUS_KM = 6371.0
 VISIBLE_STATUSES = [Service.Status.ACTIVE, Service.Status.TEMPORARILY_CLOSED]
@@ -265,6 +271,12 @@ def services_search(**search) -> QuerySet[Service]:
     return _search(**search, at_once=False)[0]
 
 
+def services_search_counted(**search) -> tuple[QuerySet[Service], int | None]:
+    """`services_search`, its candidates read first (see _search's `at_once`), with how many
+    results there are: None when browsing (no words, no postcode), which the caller counts."""
+    return _search(**search, at_once=True)
+
+
 def _search(
     *,
     text: str = "",
@@ -283,10 +295,11 @@ def _search(
 
     With words or an origin, the result is a bounded candidate set (see CANDIDATES): with an
     origin, the nearest matches (and those covering the area without a place); with words
-    alone, the most recently checked matches, plus exact and (when the words find little)
-    similar names. Filters apply before the bound, so a filtered search misses nothing the bound
-    would otherwise hold. Without words or origin (browsing) every service is listed;
-    `SearchPaginator` pages that without reading every match.
+    alone, the most recently checked matches. With words, also the services with the words in
+    their names (the nearest, or the most recently checked, CANDIDATES of them), exact names and
+    (when the words find little) similar names. Filters apply before the bound, so a filtered
+    search misses nothing the bound would otherwise hold. Without words or origin (browsing)
+    every service is listed; `Browse` pages that without reading every match.
 
     `at_once`: read the candidates here, in a few small queries (the nearest places from their
     own index, similar names only when the words find little), so that counting and paging them
@@ -388,6 +401,9 @@ def _candidates(qs, text: str, origin: Origin | None, within_km: float | None, *
             # every row.
             found.append(qs.filter(pk__in=similar))
         exact = ids(where.filter(name__iexact=text))[:CANDIDATES]
+        # The words in a name rank it highest: those services are candidates in their own
+        # right, not only when they are among the freshest of every match.
+        by_name = qs.alias(_name_words=name_words()).filter(_name_words=query)
     else:
         found = [qs]
 
@@ -416,13 +432,14 @@ def _candidates(qs, text: str, origin: Origin | None, within_km: float | None, *
         branches = [nearest_first(f) for f in (found if nearest is None else found[1:])]
         branches += [ids(f.filter(area_only))[:CANDIDATES] for f in found]
         if text:
-            branches.append(exact)
+            branches += [exact, nearest_first(by_name)]
         if nearest is not None:
             return list({*nearest, *branches[0].union(*branches[1:])})
     else:
         freshest = ids(by_words.filter(assured_at__isnull=False).order_by("-assured_at"))
         unchecked = ids(by_words.filter(assured_at__isnull=True))
-        branches = [freshest[:CANDIDATES], unchecked[:CANDIDATES], exact]
+        names = ids(by_name.order_by(F("assured_at").desc(nulls_last=True), "id"))
+        branches = [freshest[:CANDIDATES], unchecked[:CANDIDATES], exact, names[:CANDIDATES]]
         if alike is not None:
             branches.append(ids(Service.objects.filter(pk__in=most_similar_names(alike, text))))
     candidates = branches[0].union(*branches[1:])
@@ -488,8 +505,7 @@ class SearchPaginator(Paginator):
             rows = list(self.object_list[bottom:top])
         else:
             ids = self._page_ids(bottom, top - bottom) if top > bottom else []
-            by_id = {s.pk: s for s in self.object_list.filter(pk__in=ids)}
-            rows = [by_id[pk] for pk in ids if pk in by_id]
+            rows = rows_in_order(self.object_list, ids)
         return self._get_page(rows, number, self)
 
 
@@ -498,33 +514,60 @@ def search_paginator(*, per_page: int, **search) -> SearchPaginator:
     results, found = _search(**search)
     if found is not None:
         return SearchPaginator(results, per_page, found=found)
-    narrow = results.order_by()
-    if search.get("sort") == "verified":
+    browse = Browse(results, search.get("sort", "relevance"))
+    return SearchPaginator(results, per_page, page_ids=browse.page_ids)
 
-        def page_ids(offset, limit):
-            ordered = narrow.order_by(F("assured_at").desc(nulls_last=True), "id")
+
+def rows_in_order(results: QuerySet[Service], ids: list) -> list[Service]:
+    """The rows of `results` with these ids, in the ids' order (one query)."""
+    by_id = {s.pk: s for s in results.filter(pk__in=ids)} if ids else {}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+class Browse:
+    """Paging a browse (no words, no postcode: every match is listed, in `services_search`'s
+    order) without sorting every match: a page's ids are read from a narrow index that stops
+    once it has them (`page_ids`), then their rows (`rows_in_order`)."""
+
+    def __init__(self, results: QuerySet[Service], sort: str):
+        self.narrow = results.order_by()
+        self.sort = sort
+        self.fresh = Q(assured_at__gte=timezone.now() - STALE_AFTER)
+        self.fresh_count = None  # how many matches were checked in the last 12 months, if known
+
+    def count(self) -> int:
+        """Every match, exactly, and (for `page_ids`) how many of them are fresh: one query."""
+        counts = self.narrow.aggregate(total=Count("pk"), fresh=Count("pk", filter=self.fresh))
+        self.fresh_count = counts["fresh"]
+        return counts["total"]
+
+    def page_ids(self, offset: int, limit: int) -> list:
+        if self.sort == "verified":
+            ordered = self.narrow.order_by(F("assured_at").desc(nulls_last=True), "id")
             return list(ordered.values_list("pk", flat=True)[offset : offset + limit])
 
-    else:
-        stale_before = timezone.now() - STALE_AFTER
-        fresh = Q(assured_at__gte=stale_before)
+        # Checked records first, then by name: a walk of the name index through the fresh
+        # matches, then one through the stale, each stopping once it has the page. Knowing how
+        # many are fresh, only the walk (or two) the page lies in is read.
+        def walk(where, bucket, upto):
+            return (
+                self.narrow.filter(where)
+                .annotate(_bucket=Value(bucket), _name=Lower("name"))
+                .order_by("_name", "id")
+                .values_list("pk", "_bucket", "_name")[:upto]
+            )
 
-        def page_ids(offset, limit):
-            # Checked records first, then by name: two walks of the name index, fresh and
-            # stale, each stopping once it has the page, rather than one sort of every match.
-            def walk(where, bucket):
-                return (
-                    narrow.filter(where)
-                    .annotate(_bucket=Value(bucket), _name=Lower("name"))
-                    .order_by("_name", "id")
-                    .values_list("pk", "_bucket", "_name")[: offset + limit]
-                )
-
-            both = walk(fresh, 0).union(walk(~fresh, 1), all=True)
-            ordered = both.order_by("_bucket", "_name", "pk")[offset : offset + limit]
-            return [pk for pk, _bucket, _name in ordered]
-
-    return SearchPaginator(results, per_page, page_ids=page_ids)
+        fresh = self.fresh_count
+        if fresh is not None and offset + limit <= fresh:
+            return [row[0] for row in walk(self.fresh, 0, offset + limit)[offset:]]
+        if fresh is not None and offset >= fresh:
+            stale = walk(~self.fresh, 1, offset - fresh + limit)
+            return [row[0] for row in stale[offset - fresh :]]
+        both = walk(self.fresh, 0, offset + limit).union(
+            walk(~self.fresh, 1, offset + limit), all=True
+        )
+        ordered = both.order_by("_bucket", "_name", "pk")[offset : offset + limit]
+        return [pk for pk, _bucket, _name in ordered]
 
 
 def service_for_page(pk) -> Service | None:
@@ -562,3 +605,51 @@ def is_open_now(service: Service, now=None) -> bool:
     """Open at this moment at any of its locations (uses the prefetched schedules)."""
     now = timezone.localtime(now)
     return any(open_at(sal.schedules.all(), now) for sal in service.service_at_locations.all())
+
+
+# --- Problem reports ---------------------------------------------------------------------------
+
+MODERATORS = "Joined Up moderators"
+
+
+def problem_reports_for(*, user, resolved: bool = False) -> QuerySet[ProblemReport]:
+    """The reports `user` may see (services.view_problem_reports), open or resolved.
+
+    Open ones newest first; resolved ones most recently resolved first. Each carries
+    `resolved_by_name`: the organisation when one of its editors resolved it, "Joined Up
+    moderators" when a moderator or platform admin did, never the person.
+    """
+    reports = ProblemReport.objects.filter(resolved_at__isnull=not resolved)
+    if not user.is_authenticated:
+        reports = reports.none()
+    elif not sees_every_problem_report.test(user):
+        editing = [
+            pk
+            for pk, role in _roles_by_organisation(user).items()
+            if role in (Role.EDITOR, Role.ADMIN)
+        ]
+        reports = reports.filter(service__organisation_id__in=editing)
+    resolver_edits_organisation = Exists(
+        Membership.objects.filter(
+            user_id=OuterRef("resolved_by_id"),
+            organisation_id=OuterRef("service__organisation_id"),
+            role__in=[Role.EDITOR, Role.ADMIN],
+        )
+    )
+    resolved_by_name = Case(
+        When(resolved_by__isnull=True, then=Value("")),
+        When(resolver_edits_organisation, then=F("service__organisation__name")),
+        When(
+            Q(resolved_by__is_moderator=True) | Q(resolved_by__is_platform_admin=True),
+            then=Value(MODERATORS),
+        ),
+        # An editor who has since left the organisation.
+        default=F("service__organisation__name"),
+        output_field=CharField(),
+    )
+    order = ["-resolved_at", "-created_at", "-pk"] if resolved else ["-created_at", "-pk"]
+    return (
+        reports.select_related("service__organisation")
+        .annotate(resolved_by_name=resolved_by_name)
+        .order_by(*order)
+    )

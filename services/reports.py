@@ -1,6 +1,7 @@
-"""Problem reports: anyone signed in can say a directory entry is wrong.
+"""Problem reports: anyone signed in can say a directory entry is wrong; editors and moderators
+see the open ones (queries.problem_reports_for) and mark them dealt with.
 
-The write is audited (reason only: the free-text details can hold personal information, and the
+The writes are audited (reason only: the free-text details can hold personal information, and the
 audit log is append-only) and, after commit, a task emails the organisation's editors and the
 moderators. The task takes the report's id only.
 """
@@ -54,3 +55,28 @@ def problem_report_create(
 
     transaction.on_commit(lambda: task_notify_problem_report.delay(str(report.pk)))
     return report
+
+
+@transaction.atomic
+def problem_report_resolve(*, report: ProblemReport, by) -> ProblemReport:
+    """Mark a report as dealt with. A report already dealt with is left as it is (a second click,
+    or two people at once) and the caller is told so with a ValidationError."""
+    if not rules.has_perm("services.resolve_problem_report", by, report):
+        raise PermissionDenied("services.resolve_problem_report")
+    locked = (
+        ProblemReport.objects.select_for_update(of=("self",))
+        .select_related("service__organisation")
+        .get(pk=report.pk)
+    )
+    if locked.resolved_at is not None:
+        raise ValidationError("This problem had already been dealt with.")
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = by
+    locked.save(update_fields=["resolved_at", "resolved_by"])
+    audit_record(
+        action="services.problem_report.resolved",
+        actor=by,
+        organisation=locked.service.organisation,
+        data={"service": str(locked.service_id), "report": str(locked.pk), "reason": locked.reason},
+    )
+    return locked

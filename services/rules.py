@@ -2,9 +2,12 @@
 
 import rules
 
+from accounts.models import Role
 from accounts.rules import (
     POWERS,
+    _roles_by_organisation,
     has_mfa,
+    is_moderator,
     is_org_admin,
     is_org_editor,
     is_org_member,
@@ -22,9 +25,28 @@ def is_staff_member(user) -> bool:
     """Works for an organisation in the area (any role): may keep shortlists."""
     if not user.is_authenticated:
         return False
-    from accounts.rules import _roles_by_organisation
-
     return bool(_roles_by_organisation(user)) or user.is_platform_admin or user.is_moderator
+
+
+@rules.predicate
+def is_directory_editor(user, organisation) -> bool:
+    """Edits the organisation's entries; asked without an organisation, edits any organisation's."""
+    if organisation is not None:
+        return is_org_editor(user, organisation)
+    if not user.is_authenticated:
+        return False
+    return any(role in (Role.EDITOR, Role.ADMIN) for role in _roles_by_organisation(user).values())
+
+
+@rules.predicate
+def is_reported_service_editor(user, report) -> bool:
+    """Edits the organisation whose service a problem report is about."""
+    return report is not None and is_org_editor(user, report.service.organisation)
+
+
+# Moderators and platform admins are emailed every problem report and may see and resolve all of
+# them, with two-step verification like their other powers.
+sees_every_problem_report = (is_moderator | is_platform_admin) & has_mfa
 
 
 # Editing: the organisation's editors and admins. Unverified organisations' changes wait for a
@@ -37,8 +59,22 @@ rules.add_perm("services.import_services", is_org_admin)  # object: the organisa
 # A power: a platform admin without two-step verification is sent to set it up (accounts.access).
 POWERS["services.approve_change"] = is_platform_admin
 rules.add_perm("services.approve_change", is_platform_admin & has_mfa)
-rules.add_perm("services.view_problem_reports", is_org_editor | (is_platform_admin & has_mfa))
+# Problem reports. Object: an organisation, or none for "may use the problem reports page".
+POWERS["services.view_problem_reports"] = is_moderator | is_platform_admin
+rules.add_perm("services.view_problem_reports", is_directory_editor | sees_every_problem_report)
+# Object: the report.
+POWERS["services.resolve_problem_report"] = is_moderator | is_platform_admin
+rules.add_perm(
+    "services.resolve_problem_report", is_reported_service_editor | sees_every_problem_report
+)
 rules.add_perm("services.use_shortlists", is_staff_member)
 rules.add_perm("services.report_problem", rules.is_authenticated)
 
-__all__ = ["is_org_member", "is_service_editor", "is_staff_member"]
+__all__ = [
+    "is_directory_editor",
+    "is_org_member",
+    "is_reported_service_editor",
+    "is_service_editor",
+    "is_staff_member",
+    "sees_every_problem_report",
+]

@@ -32,7 +32,12 @@ def _require_owner(shortlist: Shortlist, user) -> None:
 
 def shortlists_for(user, *, containing: Service | None = None) -> QuerySet[Shortlist]:
     """The user's lists, newest first, with `item_count` (and `has_service` when asked)."""
-    qs = Shortlist.objects.filter(owner=user).annotate(item_count=Count("items"))
+    # Explicit order: Meta.ordering is not applied to a query with GROUP BY (the Count).
+    qs = (
+        Shortlist.objects.filter(owner=user)
+        .annotate(item_count=Count("items"))
+        .order_by("-updated_at", "pk")
+    )
     if containing is not None:
         qs = qs.annotate(
             has_service=Exists(

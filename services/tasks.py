@@ -8,8 +8,9 @@ from celery import shared_task as _shared_task
 def task_notify_problem_report(report_id: str) -> int:
     """Email the organisation's editors and admins, and the moderators, about a problem report.
 
-    Each person gets one email, however many roles they hold. The reporter's identity is not in
-    it. Returns the number of emails sent.
+    Each person gets one email, however many roles they hold, linking to the entry and to the
+    list of problems reported. The reporter's identity is not in it. Returns the number of emails
+    sent.
     """
     from django.conf import settings
     from django.core.mail import send_mail
@@ -38,6 +39,7 @@ def task_notify_problem_report(report_id: str) -> int:
             "service": report.service,
             "organisation": organisation,
             "link": settings.SITE_URL + reverse("services:detail", args=[report.service.pk]),
+            "problems_link": settings.SITE_URL + reverse("services:problems"),
         },
     )
     subject = f"[Joined Up] Problem reported with {report.service.name}"

@@ -1,4 +1,4 @@
-"""The directory's staff pages: search, a service, report a problem, shortlists."""
+"""The directory's staff pages: search, a service, report a problem, problem reports, shortlists."""
 
 from django.urls import path
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("<uuid:pk>/", views.detail, name="detail"),
     path("<uuid:pk>/report/", views.report, name="report"),
     path("<uuid:pk>/report/thanks/", views.report_thanks, name="report_thanks"),
+    path("problems/", views.problems, name="problems"),
+    path("problems/<uuid:pk>/resolve/", views.problem_resolve, name="problem_resolve"),
     path("<uuid:pk>/shortlist/", views.shortlist_add, name="shortlist_add"),
     path("shortlists/", views.shortlist_index, name="shortlists"),
     path("shortlists/new/", views.shortlist_create, name="shortlist_create"),

@@ -1,4 +1,4 @@
-"""The directory's staff pages: search, a service, report a problem, shortlists.
+"""The directory's staff pages: search, a service, report a problem, problem reports, shortlists.
 
 Thin: parse the request, call queries / domain modules, render. Editing and transfer pages are in
 their own modules.
@@ -11,8 +11,10 @@ import rules
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import refuse_unless, safe_next
@@ -31,11 +33,12 @@ from services.forms import (
     narrow_filter_form,
     show_organisation_found,
 )
-from services.models import Service, ShortlistItem
+from services.models import ProblemReport, Service, ShortlistItem
 from services.queries import (
     CANDIDATES,
     PAGE_LIMIT,
     is_open_now,
+    problem_reports_for,
     search_paginator,
     service_for_page,
 )
@@ -182,6 +185,48 @@ def report_thanks(request, pk):
     if refusal is not None:
         return refusal
     return render(request, "services/report_thanks.html", {"service": service})
+
+
+# --- Problem reports: the editors' and moderators' list -----------------------------------------
+
+
+def problems(request):
+    """Open problem reports on the services the user looks after (all of them for moderators),
+    or with ?show=resolved the ones dealt with."""
+    refusal = refuse_unless(request, "services.view_problem_reports")
+    if refusal is not None:
+        return refusal
+    resolved = request.GET.get("show") == "resolved"
+    paginator = Paginator(problem_reports_for(user=request.user, resolved=resolved), PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "services/problems.html",
+        {
+            "page": page,
+            "problems": page.object_list,
+            "resolved": resolved,
+            "query": "show=resolved" if resolved else "",
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@require_POST
+def problem_resolve(request, pk):
+    report = get_object_or_404(ProblemReport.objects.select_related("service__organisation"), pk=pk)
+    refusal = refuse_unless(request, "services.resolve_problem_report", report)
+    if refusal is not None:
+        return refusal
+    try:
+        reports.problem_report_resolve(report=report, by=request.user)
+    except ValidationError as error:
+        messages.info(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"The problem with {report.service.name} is marked as dealt with."
+        )
+    return redirect(safe_next(request, reverse("services:problems")))
 
 
 # --- Shortlists ---------------------------------------------------------------------------------

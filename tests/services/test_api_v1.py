@@ -807,6 +807,33 @@ def test_an_editor_changes_part_of_a_service(api, service):
     assert set(entry.data["changed"]) == {"summary", "accepting_referrals", "locations"}
 
 
+@pytest.mark.parametrize(
+    ("sent", "restarted"),
+    [
+        ({"summary": "New words."}, set()),
+        ({"how_to_refer": {"accepting_referrals_now": "no"}}, {"accepting_referrals_as_of"}),
+        ({"how_to_refer": {"typical_wait_now": "about a week"}}, {"typical_wait_as_of"}),
+        ({"how_to_refer": {"exclusions": "Not for under 18s."}}, {"referral_as_of"}),
+    ],
+)
+def test_a_write_confirms_only_the_referral_claims_it_states(api, service, sent, restarted):
+    """Leaving "accepting referrals" out of a PATCH is not saying it is still true: that
+    claim keeps its date and still lapses to "not known" on time."""
+    weeks_ago = timezone.now() - timedelta(weeks=3)
+    claims = ["referral_as_of", "accepting_referrals_as_of", "typical_wait_as_of"]
+    Service.objects.filter(pk=service.pk).update(**dict.fromkeys(claims, weeks_ago))
+    api.force_login(editor_of(service.organisation))
+
+    response = api.patch(detail(service), sent, format="json")
+
+    assert response.status_code == 200, response.json()
+    service.refresh_from_db()
+    now_dated = {name for name in claims if getattr(service, name) != weeks_ago}
+    assert now_dated == restarted
+    for name in restarted:
+        assert timezone.now() - getattr(service, name) < timedelta(minutes=1)
+
+
 def test_an_editor_closes_a_service_by_status_not_delete(api, service):
     api.force_login(editor_of(service.organisation))
 

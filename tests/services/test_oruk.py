@@ -13,6 +13,8 @@ import pytest
 import requests
 import responses
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from services import domain
@@ -1068,9 +1070,7 @@ def make_services(count: int):
 
 @pytest.mark.parametrize("count", [2, 30])
 def test_list_queries_are_constant(client, django_assert_max_num_queries, postcodes_io, count):
-    make_services(count)
-    with django_assert_max_num_queries(2):
-        ok(client, "services", per_page="50")
+    make_services(count)  # (/services: see the test below)
     with django_assert_max_num_queries(2):
         ok(client, "service_at_locations", per_page="50", search="service")
     ok(client, "service_at_locations", postcode="LS1 4AP", proximity="5000")  # fill the cache
@@ -1080,6 +1080,68 @@ def test_list_queries_are_constant(client, django_assert_max_num_queries, postco
         ok(client, "organizations")
     with django_assert_max_num_queries(2):
         ok(client, "taxonomy_terms", per_page="200")
+
+
+def test_browsing_pages_list_checked_services_first_then_the_rest_by_name(client):
+    """Pages wholly among the checked services, across the boundary, and wholly among the
+    rest, each read its own way (queries.Browse): together, every service once, in order."""
+    org = OrganisationFactory()
+    long_ago = timezone.now() - timedelta(days=400)
+    fresh = ["delta", "Alpha", "echo", "charlie", "Bravo"]
+    stale = ["zulu", "Yankee", "x-ray", "victor"]
+    for name in fresh:
+        ServiceFactory(organisation=org, name=name)
+    for name in stale:
+        ServiceFactory(organisation=org, name=name, assured_at=long_ago)
+    ServiceFactory(organisation=org, name="never checked", assured_at=None)
+
+    pages = [ok(client, "services", per_page="2", page=str(n)) for n in range(1, 7)]
+
+    assert [[item["name"] for item in p["contents"]] for p in pages] == [
+        ["Alpha", "Bravo"],
+        ["charlie", "delta"],
+        ["echo", "never checked"],
+        ["victor", "x-ray"],
+        ["Yankee", "zulu"],
+        [],
+    ]
+    assert [(p["total_items"], p["total_pages"], p["last_page"]) for p in pages[4:]] == [
+        (10, 5, True),
+        (10, 5, True),
+    ]
+
+
+def services_queries(client, **params) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        ok(client, "services", **params)
+    return len(captured)
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        {},
+        {"search": "service"},
+        {"search": "servise"},  # misspelt: the similar-names step runs too
+        {"search": "service", "postcode": "LS1 4AP", "proximity": "20000"},
+        {"postcode": "LS1 4AP", "proximity": "20000"},
+        {"postcode": "LS1 4AP"},
+    ],
+    ids=["browse", "words", "misspelt", "words-near", "near", "in-area"],
+)
+def test_services_queries_are_the_same_at_any_size_and_page_size(client, postcodes_io, search):
+    """The issue's measure: /services answers in as many queries at 100 per page as at 20,
+    with few services or many."""
+    make_services(3)
+    ok(client, "services", **search)  # fill the postcode cache
+    few = {n: services_queries(client, per_page=str(n), **search) for n in (20, 100)}
+    make_services(40)
+    many = {n: services_queries(client, per_page=str(n), **search) for n in (20, 100)}
+    body = ok(client, "services", per_page="100", **search)
+
+    assert few[20] == few[100] == many[20] == many[100]
+    assert many[20] <= 6
+    assert (body["total_items"], body["size"]) == (43, 43)
 
 
 @pytest.mark.parametrize("count", [2, 30])

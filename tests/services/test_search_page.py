@@ -412,6 +412,35 @@ def test_a_search_with_more_matches_than_it_ranks_says_more_than(client, monkeyp
     assert "8 services found" in browsing.content.decode()
 
 
+def test_a_name_with_the_words_comes_first_however_many_other_services_mention_them(
+    client, monkeypatch, postcodes_io
+):
+    """The candidates are not only the freshest matches: a service with the words in its name
+    is one however many more recently checked services mention them in their descriptions."""
+    from services import queries, views
+    from tests.factories.services import ServiceFactory, place
+
+    monkeypatch.setattr(queries, "CANDIDATES", 3)
+    monkeypatch.setattr(views, "CANDIDATES", 3)
+    month_ago = timezone.now() - timedelta(days=30)
+    named = ServiceFactory(name="Zebrafish Club", assured_at=month_ago)
+    place(named, latitude=53.80, longitude=-1.50)  # about 3.6 km from LS1 4AP
+    for n in range(queries.TRIGRAM_BELOW + 1):  # enough that similar names are not looked for
+        mention = ServiceFactory(
+            name=f"Aquarium hobby group {n}", description="We keep zebrafish and guppies."
+        )
+        place(mention, latitude=53.7966, longitude=-1.5479)  # the nearest places
+    client.force_login(MembershipFactory().user)
+
+    html = search(client, "q=zebrafish")
+    near = search(client, "q=zebrafish&postcode=LS1+4AP&within=10&sort=relevance")
+
+    assert result_names(html)[0] == "Zebrafish Club"
+    assert result_names(near)[0] == "Zebrafish Club"
+    oruk = client.get("/api/oruk/services", {"search": "zebrafish"}).json()
+    assert oruk["contents"][0]["name"] == "Zebrafish Club"
+
+
 def test_the_organisation_filter_takes_a_name_or_part_of_one(client):
     """A text box, not a list of every organisation: typed, not scrolled through."""
     eastbrook = OrganisationFactory(name="Eastbrook Mind", slug="eastbrook-mind")

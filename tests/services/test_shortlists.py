@@ -151,6 +151,13 @@ def test_make_a_list_and_add_services_from_the_service_page(client, staff, servi
     assert error_text(html, "id_name") == "Error: Enter a name for the list."
     assert "Kept note</textarea>" in html
 
+    # Past the box's limit (a script, or an old browser): said plainly, the note kept.
+    response = client.post("/services/shortlists/new/", {"name": "M" * 101, "note": "Kept note"})
+    html = response.content.decode()
+    assert error_text(html, "id_name") == "Error: The name must be 100 characters or fewer."
+    assert "Kept note</textarea>" in html
+    assert not Shortlist.objects.exists()
+
     response = client.post("/services/shortlists/new/", {"name": "Money", "note": ""})
     shortlist = Shortlist.objects.get()
     assert response["Location"] == f"/services/shortlists/{shortlist.pk}/"
