@@ -13,7 +13,12 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
@@ -65,6 +70,11 @@ WORD_SIMILARITY_THRESHOLD = 0.5
 # match: the freshest matches of the words, the nearest matches of a postcode, plus exact and
 # similar names. Fewer matches than this and every one is ranked (the count is then exact).
 CANDIDATES = 500
+# Ranking: an exact name, and a name typed all but exactly (trigram similarity of the whole name
+# at least NEAR_NAME_SIMILARITY, where the words as written are not in it), outrank any text match.
+EXACT_NAME_BONUS = 20.0
+NEAR_NAME_BONUS = 5.0
+NEAR_NAME_SIMILARITY = 0.75
 # Trigram (misspelt-name) matching runs only when the words find fewer services than this...
 TRIGRAM_BELOW = 20
 # ...and reads at most this many similar names.
@@ -329,13 +339,26 @@ def _search(
 
     if text:
         query = SearchQuery(text, config="english", search_type="websearch")
-        qs = qs.annotate(
+        # A name typed exactly, or all but a typo or two (the whole name alike, and the words
+        # not found in it as written), is the service asked for: it comes first even when nobody
+        # has checked it for a year (its page warns of that), as fresher matches only sink it
+        # among matches alike. The bonuses are large enough to outrank any text match even at
+        # the stale factor of 0.5, and an exact name beats a near one.
+        name_bonus = Case(
+            When(name__iexact=text, then=Value(EXACT_NAME_BONUS)),
+            When(
+                Q(_whole_name__gte=NEAR_NAME_SIMILARITY) & ~Q(search_vector=query),
+                then=Value(NEAR_NAME_BONUS),
+            ),
+            default=Value(0.0),
+        )
+        qs = qs.alias(_whole_name=TrigramSimilarity("name", text)).annotate(
             rank=(
                 SearchRank(F("search_vector"), query, cover_density=False)
                 + TrigramWordSimilarity(text, "name")
-                + Case(When(name__iexact=text, then=Value(10.0)), default=Value(0.0))
+                + name_bonus
             )
-            * freshness
+            * freshness,
         )
     if origin is not None:
         nearest = (

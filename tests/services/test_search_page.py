@@ -441,6 +441,26 @@ def test_a_name_with_the_words_comes_first_however_many_other_services_mention_t
     assert oruk["contents"][0]["name"] == "Zebrafish Club"
 
 
+def test_a_stale_service_named_with_a_typo_comes_first(client):
+    """A name typed all but exactly is the service asked for: being unchecked for a year sinks
+    it only among matches alike (as with an exact name; its entry warns it is unchecked)."""
+    from tests.factories.services import ServiceFactory
+
+    year_ago = timezone.now() - timedelta(days=400)
+    ServiceFactory(name="Hillside East Wellbeing Service", assured_at=year_ago)
+    for name in ["Hillside West Wellbeing Service", "Hillside East Wellbeing Hub"]:
+        ServiceFactory(name=name)
+    client.force_login(MembershipFactory().user)
+
+    typo = result_names(search(client, "q=Hillside+East+Wellebing+Service"))
+    exact = result_names(search(client, "q=Hillside+East+Wellbeing+Service"))
+    words = result_names(search(client, "q=hillside+wellbeing"))
+
+    assert typo[0] == exact[0] == "Hillside East Wellbeing Service"
+    # Words alone, not a name: the unchecked entry sinks below the checked ones.
+    assert words[-1] == "Hillside East Wellbeing Service"
+
+
 def test_the_organisation_filter_takes_a_name_or_part_of_one(client):
     """A text box, not a list of every organisation: typed, not scrolled through."""
     eastbrook = OrganisationFactory(name="Eastbrook Mind", slug="eastbrook-mind")
