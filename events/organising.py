@@ -18,8 +18,13 @@ Decisions:
   registration (confirmed, waiting, offered, pending) is emailed once, after commit.
 - Moving an event (its start or end) or changing its venue emails everyone with a live
   registration once, after commit: old and new times, the new place, a manage link and an
-  updating .ics. Other edits (description, capacity, sessions alone) send nothing, and nor does
-  correcting an event that has already finished.
+  updating .ics. Other edits (description, capacity, a session's title) send nothing, and nor
+  does correcting an event that has already finished.
+- Moving a session that has not ended (its start, its end or its room) emails the live
+  registrations for that session, and those for the whole event (no session chosen), once after
+  commit: which session, its old and new times, its new room, a manage link. When the event moved
+  in the same edit, the one email says both. Removing a session anyone registered for is refused,
+  so nobody needs telling about that.
 - A duplicate is a new draft on a date the facilitator chooses, at the same local times, with the
   sessions and settings but no registrations, notes or series.
 - A monthly series repeats on the same weekday of the month ("the second Tuesday"), which is how
@@ -487,6 +492,8 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
 
     Capacity cannot go below the places taken. Moving the event (or changing its reminder
     settings) moves the reminders; raising a capacity offers the freed places to the queue.
+    Moving the event or its venue, or a session's time or room, tells the people affected: one
+    email each after commit, however many things moved.
     """
     now = now or timezone.now()
     _require(actor, "events.change_event", event)
@@ -522,6 +529,7 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
         event.save()
 
         sessions_moved = False
+        session_moves: list[dict] = []
         added = removed = 0
         for row in sessions:
             session = existing.get(row["id"])
@@ -534,7 +542,7 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
                 session.delete()
                 removed += 1
                 continue
-            before = (session.starts_at, session.ends_at, session.capacity)
+            before = (session.starts_at, session.ends_at, session.capacity, session.room)
             for name in SESSION_FIELDS:
                 setattr(session, name, row[name])
             session.save()
@@ -542,11 +550,17 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
                 sessions_moved = True
             if before[2] is not None and (session.capacity is None or session.capacity > before[2]):
                 raised = True
+            move = _session_move(session, before[0], before[1], before[3], now)
+            if move is not None:
+                session_moves.append(move)
 
         timing = bool(TIMING_FIELDS & set(changed)) or sessions_moved
+        event_moved = bool(MOVE_FIELDS & set(changed)) and was_ends > now
         told = []
-        if MOVE_FIELDS & set(changed) and was_ends > now:
+        if event_moved:
             told = _live_ids(event)
+        elif session_moves:
+            told = _live_ids(event, sessions=[move["id"] for move in session_moves])
         _audit(
             "events.event.updated",
             event,
@@ -555,6 +569,7 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
             sessions_added=added,
             sessions_removed=removed,
             moved=timing,
+            sessions_moved=len(session_moves),
             registrations_told=len(told),
         )
         if timing:
@@ -562,23 +577,49 @@ def event_update(*, event, actor, fields: dict, sessions: list[dict] = (), now=N
         if raised and event.status == Event.Status.PUBLISHED:
             _promote(event, now)
         if told:
-            _tell_moved(event, told, was_starts, was_ends, set(changed))
+            _tell_moved(
+                event,
+                told,
+                was_starts,
+                was_ends,
+                set(changed) if event_moved else set(),
+                session_moves,
+            )
     return event
 
 
-def _live_ids(event) -> list[str]:
-    return [
-        str(pk)
-        for pk in Registration.objects.filter(event=event, status__in=LIVE)
-        .order_by("created_at", "id")
-        .values_list("pk", flat=True)
-    ]
+def _session_move(session, was_starts, was_ends, was_room, now) -> dict | None:
+    """What the people in `session` need to hear about this edit of it, for the task: its id,
+    the old times (of the ones that changed) and whether its room changed. Nothing personal.
+    None when its time and room are as they were, or when it had already ended."""
+    if was_ends <= now:
+        return None
+    move = {
+        "id": str(session.pk),
+        "old_starts_at": was_starts.isoformat() if was_starts != session.starts_at else None,
+        "old_ends_at": was_ends.isoformat() if was_ends != session.ends_at else None,
+        "room_changed": was_room != session.room,
+    }
+    if move["old_starts_at"] or move["old_ends_at"] or move["room_changed"]:
+        return move
+    return None
 
 
-def _tell_moved(event, told: list[str], was_starts, was_ends, changed: set) -> None:
-    """After commit, one email to each live registration: the old and new times (of the ones
-    that changed) and whether the venue did. The task gets ids and the old times, nothing
-    personal."""
+def _live_ids(event, *, sessions: list[str] | None = None) -> list[str]:
+    """Live registrations of `event`; with `sessions`, only those for one of them or for the
+    whole event (no session chosen)."""
+    live = Registration.objects.filter(event=event, status__in=LIVE)
+    if sessions is not None:
+        live = live.filter(Q(session__isnull=True) | Q(session_id__in=sessions))
+    return [str(pk) for pk in live.order_by("created_at", "id").values_list("pk", flat=True)]
+
+
+def _tell_moved(
+    event, told: list[str], was_starts, was_ends, changed: set, session_moves: list[dict]
+) -> None:
+    """After commit, one email to each registration in `told`: the event's old and new times
+    (of the ones that changed), whether its venue did, and the sessions that moved. The task
+    gets ids and the old times, nothing personal."""
     from events.tasks import task_send_event_moved
 
     event_id = str(event.pk)
@@ -586,7 +627,9 @@ def _tell_moved(event, told: list[str], was_starts, was_ends, changed: set) -> N
     old_ends = was_ends.isoformat() if "ends_at" in changed else None
     venue = bool(set(VENUE_FIELDS) & changed)
     transaction.on_commit(
-        lambda: task_send_event_moved.delay(event_id, told, old_starts, old_ends, venue)
+        lambda: task_send_event_moved.delay(
+            event_id, told, old_starts, old_ends, venue, session_moves
+        )
     )
 
 
@@ -714,10 +757,14 @@ def moved_emails_send(
     old_starts_at: str | None = None,
     old_ends_at: str | None = None,
     venue_changed: bool = False,
+    sessions: list[dict] | None = None,
 ) -> int:
     """Email each registration named that is still live (once per address) that the event has
-    a new time or place: old and new times in London time, the new venue, the event page, a
-    manage link, and an .ics that updates calendars. Run by a task after commit."""
+    a new time or place, or that a session they may go to has a new time or room: old and new
+    times in London time, the new venue or room, the event page and a manage link; an .ics that
+    updates calendars when the event itself moved. `sessions` are _session_move's dicts: a
+    session moved tells the people registered for it and those for the whole event. Run by a
+    task after commit."""
     from django.conf import settings
 
     from events import tokens
@@ -734,30 +781,41 @@ def moved_emails_send(
     # Compared with the event as it is now: a later edit may have moved it back.
     starts_changed = old_starts is not None and old_starts != event.starts_at
     ends_changed = old_ends is not None and old_ends != event.ends_at
-    if not (starts_changed or ends_changed or venue_changed):
+    time_changed = starts_changed or ends_changed
+    event_changed = time_changed or venue_changed
+    moves = _session_moves_now(event, sessions or [])
+    if not (event_changed or moves):
         return 0
 
-    ics = event_ics(event)
-    if starts_changed or ends_changed:
-        subject = f"[Joined Up] New time: {event.title} is now on {when(event.starts_at)}"
+    ics = event_ics(event) if event_changed else None
+    if time_changed:
+        event_subject = f"[Joined Up] New time: {event.title} is now on {when(event.starts_at)}"
+    elif venue_changed:
+        event_subject = f"[Joined Up] New place: {event.title} on {when(event.starts_at)}"
     else:
-        subject = f"[Joined Up] New place: {event.title} on {when(event.starts_at)}"
+        event_subject = ""
     site = settings.SITE_URL
     common = {
         "event": event,
+        "event_changed": event_changed,
         "starts_changed": starts_changed,
         "ends_changed": ends_changed,
-        "time_changed": starts_changed or ends_changed,
+        "time_changed": time_changed,
         "venue_changed": venue_changed,
         "starts": when(event.starts_at),
         "ends": when(event.ends_at),
         "old_starts": when(old_starts) if starts_changed else "",
         "old_ends": when(old_ends) if ends_changed else "",
         "event_url": site + event.get_absolute_url(),
+        "calendar": ics is not None,
     }
 
     def message_for(registration, address):
         session = registration.session
+        if registration.session_id is None:
+            theirs = list(moves.values())
+        else:
+            theirs = [moves[registration.session_id]] if registration.session_id in moves else []
         online = (
             registration.status == Status.CONFIRMED
             and event.attendance != Event.Attendance.IN_PERSON
@@ -768,19 +826,73 @@ def moved_emails_send(
                 **common,
                 "registration": registration,
                 "name": person_name(registration),
+                "session_moves": theirs,
+                "session_moved": registration.session_id in moves,
                 "session_starts": when(session.starts_at) if session else "",
                 "online_link": event.online_link if online else "",
                 "manage_url": tokens.url(registration, "manage"),
             },
         )
+        subject = event_subject or _session_subject(event, theirs)
         message = EmailMessage(subject, body, None, [address])
-        message.attach("event.ics", ics, "text/calendar")
+        if ics is not None:
+            message.attach("event.ics", ics, "text/calendar")
         return message
 
-    live = Registration.objects.filter(pk__in=registration_ids, status__in=LIVE).select_related(
-        "session"
-    )
-    return _email_each_once(live, message_for)
+    live = Registration.objects.filter(pk__in=registration_ids, status__in=LIVE)
+    if not event_changed:
+        # Only the sessions moved: the people in another session need not hear of it.
+        live = live.filter(Q(session__isnull=True) | Q(session_id__in=list(moves)))
+    return _email_each_once(live.select_related("session"), message_for)
+
+
+def _session_moves_now(event, moves: list[dict]) -> dict:
+    """{session id: what changed}, for the template, of the sessions in `moves` that still differ
+    from their old times (a later edit may have moved one back) or changed room, in the
+    programme's order. A session removed since is left out."""
+    from events.domain import when
+
+    by_id = {str(move["id"]): move for move in moves}
+    found = {}
+    for session in event.sessions.filter(pk__in=list(by_id)):
+        move = by_id[str(session.pk)]
+        was_starts = move.get("old_starts_at")
+        was_ends = move.get("old_ends_at")
+        was_starts = datetime.fromisoformat(was_starts) if was_starts else None
+        was_ends = datetime.fromisoformat(was_ends) if was_ends else None
+        starts_changed = was_starts is not None and was_starts != session.starts_at
+        ends_changed = was_ends is not None and was_ends != session.ends_at
+        room_changed = bool(move.get("room_changed"))
+        if not (starts_changed or ends_changed or room_changed):
+            continue
+        found[session.pk] = {
+            "session": session,
+            "starts_changed": starts_changed,
+            "ends_changed": ends_changed,
+            "time_changed": starts_changed or ends_changed,
+            "room_changed": room_changed,
+            "starts": when(session.starts_at),
+            "ends": when(session.ends_at),
+            "old_starts": when(was_starts) if starts_changed else "",
+            "old_ends": when(was_ends) if ends_changed else "",
+        }
+    return found
+
+
+def _session_subject(event, moves: list[dict]) -> str:
+    """The subject when only sessions moved: the one session, or the event for several."""
+    from events.domain import when
+
+    if len(moves) != 1:
+        return f"[Joined Up] Sessions moved: {event.title} on {when(event.starts_at)}"
+    [move] = moves
+    session = move["session"]
+    if move["time_changed"]:
+        return (
+            f"[Joined Up] New time: {session.title} at {event.title} "
+            f"is now on {when(session.starts_at)}"
+        )
+    return f"[Joined Up] New room: {session.title} at {event.title} on {when(session.starts_at)}"
 
 
 # --- Check-in: the rest did not come --------------------------------------------------------------

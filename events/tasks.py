@@ -54,9 +54,12 @@ def task_send_event_moved(
     old_starts_at: str | None = None,
     old_ends_at: str | None = None,
     venue_changed: bool = False,
+    sessions: list[dict] | None = None,
 ) -> int:
-    """Tell each live registration named that the event has a new time or place (once per
-    address). The old times come as ISO strings: after the edit only the new ones are stored."""
+    """Tell each live registration named that the event, or a session of it, has a new time or
+    place (once per address). The old times come as ISO strings: after the edit only the new
+    ones are stored. `sessions`: for each session moved, {"id", "old_starts_at", "old_ends_at",
+    "room_changed"} (ids and times only)."""
     from events.organising import moved_emails_send
 
     return moved_emails_send(
@@ -65,6 +68,7 @@ def task_send_event_moved(
         old_starts_at=old_starts_at,
         old_ends_at=old_ends_at,
         venue_changed=venue_changed,
+        sessions=sessions,
     )
 
 

@@ -709,9 +709,9 @@ UPDATE_DESCRIPTION = (
         description="Open to everyone. Filters narrow the set; `q` ranks by words; `postcode` "
         "keeps services near it (or covering its area) and gives each its `distance_km`. "
         "Inactive services and ones closed for good are left out. With `q` or `postcode` the "
-        "results are the best matches, not every one: at least the 500 nearest or most "
-        "recently checked, with exact names, up to 500 with the words in their names, and "
-        "similar names; `count` counts those. Without them, every service is listed.",
+        "results are a bounded set of the best matches, not every one (at least the 500 "
+        "nearest or most recently checked, with exact and similar names); `count` counts "
+        "those. Without them, every service is listed.",
         parameters=[SearchParams],
         responses={
             200: ServiceSerializer(many=True),

@@ -44,10 +44,10 @@ Decisions
   `day=MO&start_time=17:00` finds Monday evening sessions. `postcode` keeps services with no
   service area or one covering the postcode; with `proximity` (metres) only locations within it,
   nearest first. `format=ndjson` streams the results, one JSON object a line, without paging.
-- A `search` or `proximity` ranks the best matches, not every one (see `queries._search`): at
-  least the 500 nearest or most recently checked, every exact name, up to 500 with the words in
-  their names, and similar names. `total_items` counts those. Without either, every service is
-  listed: that is the way to copy the whole directory.
+- A `search` or `proximity` returns a bounded set of the best matches, not every one (at least
+  the 500 nearest or most recently checked, with exact and similar names: see `queries._search`);
+  `total_items` counts those. Without either, every service is listed: that is the way to copy
+  the whole directory.
 - Errors are JSON: 400 {"error", "errors": {parameter: [messages]}} naming every bad parameter;
   404 for an unknown id or path; 405 for anything but GET/HEAD/OPTIONS; 503 when the postcode
   lookup service is down. Every response, errors included, has `Access-Control-Allow-Origin: *`.

@@ -332,7 +332,8 @@ def _search(
         return qs.select_related("organisation").order_by(*order, "id"), None
 
     within_km = (within_km or 40.0) if origin is not None else None
-    candidates = _candidates(qs, text, origin, within_km, at_once=at_once)
+    by_distance = sort == "distance" and origin is not None
+    candidates = _candidates(qs, text, origin, within_km, at_once=at_once, by_distance=by_distance)
     # Read at once, the candidates met the filters already; only their order is left.
     among = AmongIds("pk", candidates) if at_once else Q(pk__in=candidates)
     qs = qs.filter(among).select_related("organisation")
@@ -380,9 +381,12 @@ def _search(
     return qs.order_by(*order, "id"), len(candidates) if at_once else None
 
 
-def _candidates(qs, text: str, origin: Origin | None, within_km: float | None, *, at_once: bool):
+def _candidates(
+    qs, text: str, origin: Origin | None, within_km: float | None, *, at_once: bool, by_distance
+):
     """The ids of the bounded candidate set of a search with words or an origin: a list, read
-    now (`at_once`), or a query of them."""
+    now (`at_once`), or a query of them. `by_distance`: listed nearest first, where names do not
+    decide the order, so the nearest matches are enough."""
 
     def ids(services):
         return services.order_by().values_list("pk", flat=True)
@@ -455,7 +459,7 @@ def _candidates(qs, text: str, origin: Origin | None, within_km: float | None, *
         branches = [nearest_first(f) for f in (found if nearest is None else found[1:])]
         branches += [ids(f.filter(area_only))[:CANDIDATES] for f in found]
         if text:
-            branches += [exact, nearest_first(by_name)]
+            branches += [exact] if by_distance else [exact, nearest_first(by_name)]
         if nearest is not None:
             return list({*nearest, *branches[0].union(*branches[1:])})
     else:
