@@ -51,6 +51,19 @@ from services.models import (
     TaxonomyTerm,
 )
 
+# How to refer (the diff's "How to refer" section; the last of SNAPSHOT_FIELDS).
+REFERRAL_FIELDS = (
+    "referral_routes",
+    "referral_named_teams",
+    "referral_form_url",
+    "referral_email",
+    "referral_phone",
+    "referral_information",
+    "eligibility",
+    "exclusions",
+    "accepting_referrals",
+    "typical_wait",
+)
 SNAPSHOT_FIELDS = [
     "name",
     "summary",
@@ -68,16 +81,7 @@ SNAPSHOT_FIELDS = [
     "alert",
     "alert_starts_at",
     "alert_ends_at",
-    "referral_routes",
-    "referral_named_teams",
-    "referral_form_url",
-    "referral_email",
-    "referral_phone",
-    "referral_information",
-    "eligibility",
-    "exclusions",
-    "accepting_referrals",
-    "typical_wait",
+    *REFERRAL_FIELDS,
 ]
 DATETIME_FIELDS = {"alert_starts_at", "alert_ends_at"}
 LOCATION_FIELDS = [
@@ -318,24 +322,11 @@ def _links(service, links) -> list[tuple[uuid.UUID, str, str]]:
 
 SNAPSHOT_SECTIONS = ["taxonomy_terms", "locations", "contacts", "phones", "service_areas", "links"]
 
-# How to refer: the fields of the diff's "How to refer" section.
-REFERRAL_FIELDS = {
-    "referral_routes",
-    "referral_named_teams",
-    "referral_form_url",
-    "referral_email",
-    "referral_phone",
-    "referral_information",
-    "eligibility",
-    "exclusions",
-    "accepting_referrals",
-    "typical_wait",
-}
 # The claims about referrals, each with its own "as of" date and the fields that state it. A save
 # confirms them all, unless its snapshot lists the ones it confirms under "confirms" (an API write
 # that leaves a claim's fields out has not confirmed that claim: its date stays).
 REFERRAL_CLAIMS = {
-    "referral_as_of": REFERRAL_FIELDS - {"accepting_referrals", "typical_wait"},
+    "referral_as_of": set(REFERRAL_FIELDS) - {"accepting_referrals", "typical_wait"},
     "accepting_referrals_as_of": {"accepting_referrals"},
     "typical_wait_as_of": {"typical_wait"},
 }
