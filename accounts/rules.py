@@ -13,6 +13,16 @@ def _roles_by_organisation(user) -> dict[int, str]:
     return user._roles_by_organisation
 
 
+EDITING_ROLES = (Role.EDITOR, Role.ADMIN)
+
+
+def edited_organisation_ids(user) -> list[int]:
+    """The organisations whose entries the user edits (as editor or admin)."""
+    if not user.is_authenticated:
+        return []
+    return [pk for pk, role in _roles_by_organisation(user).items() if role in EDITING_ROLES]
+
+
 def role_in(user, organisation) -> str | None:
     if not user.is_authenticated or organisation is None:
         return None
@@ -52,7 +62,7 @@ def is_org_admin(user, organisation) -> bool:
 
 @rules.predicate
 def is_org_editor(user, organisation) -> bool:
-    return role_in(user, organisation) in (Role.EDITOR, Role.ADMIN)
+    return role_in(user, organisation) in EDITING_ROLES
 
 
 @rules.predicate

@@ -776,12 +776,8 @@ def moved_emails_send(
     )
     if event is None or event.status == Event.Status.CANCELLED:
         return 0
-    old_starts = datetime.fromisoformat(old_starts_at) if old_starts_at else None
-    old_ends = datetime.fromisoformat(old_ends_at) if old_ends_at else None
-    # Compared with the event as it is now: a later edit may have moved it back.
-    starts_changed = old_starts is not None and old_starts != event.starts_at
-    ends_changed = old_ends is not None and old_ends != event.ends_at
-    time_changed = starts_changed or ends_changed
+    times = _times_moved(old_starts_at, old_ends_at, event.starts_at, event.ends_at)
+    time_changed = times["time_changed"]
     event_changed = time_changed or venue_changed
     moves = _session_moves_now(event, sessions or [])
     if not (event_changed or moves):
@@ -798,14 +794,8 @@ def moved_emails_send(
     common = {
         "event": event,
         "event_changed": event_changed,
-        "starts_changed": starts_changed,
-        "ends_changed": ends_changed,
-        "time_changed": time_changed,
+        **times,
         "venue_changed": venue_changed,
-        "starts": when(event.starts_at),
-        "ends": when(event.ends_at),
-        "old_starts": when(old_starts) if starts_changed else "",
-        "old_ends": when(old_ends) if ends_changed else "",
         "event_url": site + event.get_absolute_url(),
         "calendar": ics is not None,
     }
@@ -850,33 +840,37 @@ def _session_moves_now(event, moves: list[dict]) -> dict:
     """{session id: what changed}, for the template, of the sessions in `moves` that still differ
     from their old times (a later edit may have moved one back) or changed room, in the
     programme's order. A session removed since is left out."""
-    from events.domain import when
-
     by_id = {str(move["id"]): move for move in moves}
     found = {}
     for session in event.sessions.filter(pk__in=list(by_id)):
         move = by_id[str(session.pk)]
-        was_starts = move.get("old_starts_at")
-        was_ends = move.get("old_ends_at")
-        was_starts = datetime.fromisoformat(was_starts) if was_starts else None
-        was_ends = datetime.fromisoformat(was_ends) if was_ends else None
-        starts_changed = was_starts is not None and was_starts != session.starts_at
-        ends_changed = was_ends is not None and was_ends != session.ends_at
+        times = _times_moved(
+            move.get("old_starts_at"), move.get("old_ends_at"), session.starts_at, session.ends_at
+        )
         room_changed = bool(move.get("room_changed"))
-        if not (starts_changed or ends_changed or room_changed):
-            continue
-        found[session.pk] = {
-            "session": session,
-            "starts_changed": starts_changed,
-            "ends_changed": ends_changed,
-            "time_changed": starts_changed or ends_changed,
-            "room_changed": room_changed,
-            "starts": when(session.starts_at),
-            "ends": when(session.ends_at),
-            "old_starts": when(was_starts) if starts_changed else "",
-            "old_ends": when(was_ends) if ends_changed else "",
-        }
+        if times["time_changed"] or room_changed:
+            found[session.pk] = {"session": session, "room_changed": room_changed, **times}
     return found
+
+
+def _times_moved(old_starts_at: str | None, old_ends_at: str | None, starts_at, ends_at) -> dict:
+    """For a moved email: which of the old times (ISO, as the task got them) differ from the
+    times as they are now (a later edit may have moved them back), and both in London time."""
+    from events.domain import when
+
+    old_starts = datetime.fromisoformat(old_starts_at) if old_starts_at else None
+    old_ends = datetime.fromisoformat(old_ends_at) if old_ends_at else None
+    starts_changed = old_starts is not None and old_starts != starts_at
+    ends_changed = old_ends is not None and old_ends != ends_at
+    return {
+        "starts_changed": starts_changed,
+        "ends_changed": ends_changed,
+        "time_changed": starts_changed or ends_changed,
+        "starts": when(starts_at),
+        "ends": when(ends_at),
+        "old_starts": when(old_starts) if starts_changed else "",
+        "old_ends": when(old_ends) if ends_changed else "",
+    }
 
 
 def _session_subject(event, moves: list[dict]) -> str:

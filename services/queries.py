@@ -42,8 +42,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import ACos, Cos, Greatest, Least, Lower, Radians, Sin
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, Role
-from accounts.rules import _roles_by_organisation
+from accounts.models import Membership, Organisation
+from accounts.rules import EDITING_ROLES, edited_organisation_ids
 from services.models import (
     MAPPABLE,
     STALE_AFTER,
@@ -650,17 +650,12 @@ def problem_reports_for(*, user, resolved: bool = False) -> QuerySet[ProblemRepo
     if not user.is_authenticated:
         reports = reports.none()
     elif not sees_every_problem_report.test(user):
-        editing = [
-            pk
-            for pk, role in _roles_by_organisation(user).items()
-            if role in (Role.EDITOR, Role.ADMIN)
-        ]
-        reports = reports.filter(service__organisation_id__in=editing)
+        reports = reports.filter(service__organisation_id__in=edited_organisation_ids(user))
     resolver_edits_organisation = Exists(
         Membership.objects.filter(
             user_id=OuterRef("resolved_by_id"),
             organisation_id=OuterRef("service__organisation_id"),
-            role__in=[Role.EDITOR, Role.ADMIN],
+            role__in=EDITING_ROLES,
         )
     )
     resolved_by_name = Case(

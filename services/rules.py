@@ -2,10 +2,10 @@
 
 import rules
 
-from accounts.models import Role
 from accounts.rules import (
     POWERS,
     _roles_by_organisation,
+    edited_organisation_ids,
     has_mfa,
     is_moderator,
     is_org_admin,
@@ -33,9 +33,7 @@ def is_directory_editor(user, organisation) -> bool:
     """Edits the organisation's entries; asked without an organisation, edits any organisation's."""
     if organisation is not None:
         return is_org_editor(user, organisation)
-    if not user.is_authenticated:
-        return False
-    return any(role in (Role.EDITOR, Role.ADMIN) for role in _roles_by_organisation(user).values())
+    return bool(edited_organisation_ids(user))
 
 
 @rules.predicate
