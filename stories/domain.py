@@ -30,6 +30,7 @@ from stories.models import (
     CLAIM_LASTS,
     COOLING_OFF,
     HIDE_AFTER_REPORTERS,
+    QUEUE_STATES,
     REJECT_REASONS,
     REMOVE_REASONS,
     REQUEST_CHANGES_REASONS,
@@ -49,6 +50,7 @@ from stories.models import (
 log = logging.getLogger(__name__)
 
 SCREENING_BUDGET = 2.0  # CPU seconds; a slower screening holds the story
+RESPONSE_WORDS = 400  # an organisation's response to a story
 
 STORY_SEARCH_VECTOR = SearchVector("title", weight="A", config="english") + SearchVector(
     "body", weight="B", config="english"
@@ -403,8 +405,7 @@ def story_withdraw(*, story: Story, by) -> Story:
 @transaction.atomic
 def story_appeal(*, story: Story, by, text: str) -> Story:
     story = _lock(story)
-    if not is_author(by, story):
-        raise PermissionDenied("stories.appeal")
+    _require(by, "stories.appeal", story)
     if story.state == State.REJECTED and story.appealed_at is not None:
         raise _error("You have already appealed this decision. Appeals can be made once.", "once")
     text = (text or "").strip()
@@ -426,8 +427,7 @@ def story_appeal(*, story: Story, by, text: str) -> Story:
 def story_accept_edits(*, story: Story, by) -> Story:
     """The author agrees to the moderator's suggested edits: the edited text is approved."""
     story = _lock(story)
-    if not is_author(by, story):
-        raise PermissionDenied("stories.accept_edits")
+    _require(by, "stories.accept_edits", story)
     if story.state != State.CHANGES_REQUESTED or not (story.proposed_title or story.proposed_body):
         raise _error("There are no suggested edits waiting for you.", "no_edits")
     now = timezone.now()
@@ -442,16 +442,11 @@ def story_accept_edits(*, story: Story, by) -> Story:
 def story_publish_now(*, story: Story, by) -> Story:
     """Skip the 48-hour wait the author asked for."""
     story = _lock(story)
-    if not is_author(by, story):
-        raise PermissionDenied("stories.publish_now")
+    _require(by, "stories.publish_now", story)
     if story.state != State.APPROVED:
         raise IllegalTransition(story.state, State.PUBLISHED)
     _publish(story, by=by, reason=Reason.AUTHOR_PUBLISHED_NOW)
     return story
-
-
-def is_author(user, story) -> bool:
-    return user.is_authenticated and story.author_id is not None and story.author_id == user.pk
 
 
 # --- The portal's own jobs --------------------------------------------------------------------
@@ -508,7 +503,12 @@ def claims_expire(now=None) -> int:
 
 # --- Moderators -------------------------------------------------------------------------------
 
-CLAIMABLE = [State.AWAITING_REVIEW, State.HELD_SAFEGUARDING, State.HIDDEN_PENDING_REVIEW]
+# A moderator may claim a story in any of the queue's states (in review: a lapsed claim).
+CLAIMABLE_STATES = QUEUE_STATES
+# The bulk "mark as spam" acts on these only: a held story needs a person to read it.
+SPAMMABLE_STATES = [State.AWAITING_REVIEW, State.IN_REVIEW]
+# The states in which a moderator decides a story they have read.
+READ_BY_A_MODERATOR = (State.IN_REVIEW, State.HELD_SAFEGUARDING)
 
 
 @transaction.atomic
@@ -523,7 +523,7 @@ def story_claim(*, story: Story, by) -> Story:
         story.claim_expires_at = now + CLAIM_LASTS  # renewed, not logged again
         story.save(update_fields=["claim_expires_at"])
         return story
-    if story.state not in CLAIMABLE and story.state != State.IN_REVIEW:
+    if story.state not in CLAIMABLE_STATES:
         raise _error(
             f"A story that is “{story.get_state_display().lower()}” is not waiting to be read.",
             "not_claimable",
@@ -554,10 +554,6 @@ def story_release(*, story: Story, by) -> Story:
     return story
 
 
-def _decidable(story: Story, by, now) -> None:
-    _require_claim(story, by, now)
-
-
 def _approve(story: Story, *, by, reason: str, note: str = "", now) -> None:
     _move(story, State.APPROVED, by=by, reason=reason, note=note, now=now)
     story.approved_at = now
@@ -576,8 +572,8 @@ def story_approve(*, story: Story, by, note: str = "") -> Story:
     _require(by, "stories.moderate")
     story = _lock(story)
     now = timezone.now()
-    _decidable(story, by, now)
-    if story.state not in (State.IN_REVIEW, State.HELD_SAFEGUARDING):
+    _require_claim(story, by, now)
+    if story.state not in READ_BY_A_MODERATOR:
         raise IllegalTransition(story.state, State.APPROVED)
     _approve(story, by=by, reason=Reason.MEETS_GUIDELINES, note=note, now=now)
     return story
@@ -602,7 +598,7 @@ def _told_to_author(
     note = _require_note(note)
     story = _lock(story)
     now = timezone.now()
-    _decidable(story, by, now)
+    _require_claim(story, by, now)
     if story.state not in allowed_from:
         raise IllegalTransition(story.state, to)
     _move(story, to, by=by, reason=reason, note=note, now=now)
@@ -615,9 +611,6 @@ def _told_to_author(
         story.reports.filter(resolved_at__isnull=True).update(resolved_at=now)
     _tell_author(story, email)
     return story
-
-
-READ_BY_A_MODERATOR = (State.IN_REVIEW, State.HELD_SAFEGUARDING)
 
 
 @transaction.atomic
@@ -679,7 +672,7 @@ def story_hold(*, story: Story, by, note: str, risk: str) -> Story:
         raise _error("Say why you are worried, for the moderator on duty.", "required", "note")
     story = _lock(story)
     now = timezone.now()
-    _decidable(story, by, now)
+    _require_claim(story, by, now)
     if story.state != State.HELD_SAFEGUARDING:
         _move(story, State.HELD_SAFEGUARDING, by=by, reason=Reason.SAFEGUARDING, note=note, now=now)
     story.priority = Priority.URGENT
@@ -716,7 +709,7 @@ def story_restore(*, story: Story, by, note: str = "") -> Story:
     _require(by, "stories.moderate")
     story = _lock(story)
     now = timezone.now()
-    _decidable(story, by, now)
+    _require_claim(story, by, now)
     if story.state != State.HIDDEN_PENDING_REVIEW:
         raise IllegalTransition(story.state, State.PUBLISHED)
     _move(story, State.PUBLISHED, by=by, reason=Reason.REPORTS_DISMISSED, note=note, now=now)
@@ -750,7 +743,7 @@ def stories_mark_spam(*, stories, by) -> int:
     for pk in _as_pks(stories):
         with transaction.atomic():
             story = Story.objects.select_for_update().filter(pk=pk).first()
-            if story is None or story.state not in (State.AWAITING_REVIEW, State.IN_REVIEW):
+            if story is None or story.state not in SPAMMABLE_STATES:
                 continue
             if story.claim_is_live(now) and story.claimed_by_id != by.pk:
                 continue
@@ -789,16 +782,13 @@ def report_create(*, story: Story, by, category: str, note: str = "") -> Report:
     at risk, hide the story until a moderator looks (automatic, and said so)."""
     from stories import safeguarding
 
-    if not by.is_authenticated:
-        raise PermissionDenied("stories.report")
-    if is_author(by, story):
-        raise PermissionDenied("stories.report")
-    if category not in Report.Category.values:
-        raise _error("Choose what is wrong with the story.", "category", "category")
     with transaction.atomic():
         story = _lock(story)
         if story.state != State.PUBLISHED:
             raise _error("This story is not published, so it cannot be reported.", "not_public")
+        _require(by, "stories.report", story)
+        if category not in Report.Category.values:
+            raise _error("Choose what is wrong with the story.", "category", "category")
         try:
             with transaction.atomic():
                 report = Report.objects.create(
@@ -842,15 +832,14 @@ def report_create(*, story: Story, by, category: str, note: str = "") -> Report:
 def response_create(*, story: Story, by, organisation, body: str) -> Response:
     from stories.rules import responding_organisations
 
-    if not rules.has_perm("stories.respond", by, story):
-        raise PermissionDenied("stories.respond")
+    _require(by, "stories.respond", story)
     if organisation is None or organisation.pk not in responding_organisations(by, story):
         raise PermissionDenied("stories.respond")
     body = _plain_lines(body).strip()
     if not body:
         raise _error("Write your response.", "required", "body")
-    if len(body.split()) > 400:
-        raise _error("Responses can be up to 400 words.", "too_long", "body")
+    if len(body.split()) > RESPONSE_WORDS:
+        raise _error(f"Responses can be up to {RESPONSE_WORDS} words.", "too_long", "body")
     with transaction.atomic():
         _lock(story)  # two clicks of "send" make one response
         waiting = Response.objects.filter(

@@ -24,11 +24,6 @@ def _reasons(reasons) -> list[tuple[str, str]]:
     return [(reason.value, reason.label) for reason in reasons]
 
 
-def _text(value: str) -> str:
-    """What a browser sent from a textarea, with its CRLF line ends made plain."""
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
 def _note(label: str, *, required: bool, help_text: str = "", required_message: str = ""):
     field = forms.CharField(
         label=label,
@@ -179,12 +174,6 @@ class RequestChangesForm(forms.Form):
                 "initial", {"proposed_title": story.title, "proposed_body": story.body}
             )
         super().__init__(*args, **kwargs)
-
-    def clean_proposed_title(self):
-        return _text(self.cleaned_data.get("proposed_title", ""))
-
-    def clean_proposed_body(self):
-        return _text(self.cleaned_data.get("proposed_body", ""))
 
 
 REJECT_HINT = (

@@ -3,6 +3,7 @@
 from django import forms
 
 from accounts.models import Organisation
+from stories.domain import RESPONSE_WORDS
 from stories.models import ContentNote, Report, Theme
 
 SEARCH_MAX = 200
@@ -56,9 +57,6 @@ class ReportForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"max_length": "Keep it to 2,000 characters or fewer."},
     )
-
-
-RESPONSE_WORDS = 400
 
 
 class ResponseForm(forms.Form):

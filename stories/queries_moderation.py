@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from stories import screening
+from stories.domain import CLAIMABLE_STATES, SPAMMABLE_STATES
 from stories.models import (
     CLAIM_LASTS,
     QUEUE_STATES,
@@ -36,16 +37,6 @@ DEFERRED = ("body", "search_vector", "appeal_text", "proposed_body", "note_to_au
 
 # Flags screening does not label itself (it sets "screening_failed" when it could not run).
 EXTRA_FLAG_LABELS = {"screening_failed": "automatic checks failed, so the story was held"}
-
-# States a moderator may claim (the domain's list, plus a lapsed in-review claim).
-CLAIMABLE_STATES = [
-    State.AWAITING_REVIEW,
-    State.IN_REVIEW,
-    State.HELD_SAFEGUARDING,
-    State.HIDDEN_PENDING_REVIEW,
-]
-# States the bulk "mark as spam" acts on (held stories need a person to read them).
-SPAMMABLE_STATES = [State.AWAITING_REVIEW, State.IN_REVIEW]
 
 
 def flag_label(flag: str) -> str:
@@ -89,7 +80,7 @@ def queue_stories(*, states=None, priority=None, appeals_only=False, claimed_by=
     stories = (
         Story.objects.filter(~Q(state=State.DRAFT), state__in=list(states or QUEUE_STATES))
         .select_related("claimed_by__profile")
-        .defer("body", "search_vector", "appeal_text", "proposed_body", "note_to_author")
+        .defer(*DEFERRED)
     )
     if priority is not None:
         stories = stories.filter(priority=priority)
@@ -150,8 +141,8 @@ def stories_for_spam(pks, *, user) -> list[Story]:
     stories = (
         Story.objects.filter(~Q(state=State.DRAFT), pk__in=list(pks))
         .select_related("claimed_by__profile")
-        .defer("body", "search_vector", "appeal_text", "proposed_body", "note_to_author")
-        .order_by("-priority", "queued_at", "pk")
+        .defer(*DEFERRED)
+        .order_by(*QUEUE_ORDER)
     )
     now = timezone.now()
     return [_annotate(story, now=now, user=user) for story in stories]

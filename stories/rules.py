@@ -78,5 +78,9 @@ rules.add_perm(
 )
 rules.add_perm("stories.change_story", is_story_author & is_editable)
 rules.add_perm("stories.withdraw_story", is_story_author & is_withdrawable)
+# The author's answers to a moderator's decision; the domain says why when the state is wrong.
+rules.add_perm("stories.appeal", is_story_author)
+rules.add_perm("stories.accept_edits", is_story_author)
+rules.add_perm("stories.publish_now", is_story_author)
 rules.add_perm("stories.respond", is_published & is_linked_organisation_member)
 rules.add_perm("stories.report", rules.is_authenticated & is_published & ~is_story_author)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.domain import audit_record
 from accounts.models import User
 from stories.models import ACKNOWLEDGE_WITHIN, CaseEntry, SafeguardingCase, Story
+from stories.queries_moderation import person_label as moderator_label
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +94,8 @@ def _acknowledged(case: SafeguardingCase, now) -> None:
 
 
 def person_label(user) -> str:
-    """How a moderator is named to other moderators: display name, else pseudonym."""
-    if user is None:
-        return ""
-    profile = getattr(user, "profile", None)
-    if profile is None:
-        return "A moderator"
-    return profile.display_name or profile.pseudonym
+    """How a moderator is named to other moderators (as in the queue); "" for nobody."""
+    return "" if user is None else moderator_label(user)
 
 
 def duty_moderator_pick():

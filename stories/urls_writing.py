@@ -16,7 +16,4 @@ urlpatterns = [
     path("<uuid:pk>/publish-now/", views.publish_now, name="publish_now"),
     path("<uuid:pk>/appeal/", views.appeal, name="appeal"),
     path("<uuid:pk>/withdraw/", views.withdraw, name="withdraw"),
-    # The same two pages under their path words, for anyone who reverses those.
-    path("<uuid:pk>/accept-edits/", views.accept_edits, name="accept-edits"),
-    path("<uuid:pk>/publish-now/", views.publish_now, name="publish-now"),
 ]

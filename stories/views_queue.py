@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import refuse_unless, safe_next
 from stories import domain
 from stories import queries_moderation as queries
+from stories.form_errors import add_domain_errors
 from stories.forms_moderation import (
     ACTIONS,
     QueueFilterForm,
@@ -44,15 +45,6 @@ CLAIMED_ACTIONS = {
 
 def _title(story) -> str:
     return f"“{story}”"
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Put the domain's refusal by the field it names, or at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- The queue ------------------------------------------------------------------------------------
@@ -217,7 +209,7 @@ def _act(request, pk, prefix, perform, done, *, to_queue=True):
         try:
             story = perform(story, form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_domain_errors(form, error)
         except PermissionDenied:
             form.add_error(None, NOT_YOURS)
         else:
@@ -420,7 +412,7 @@ def response_reject(request, pk):
                 response=response, by=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_domain_errors(form, error)
         else:
             messages.success(
                 request, f"The response from {response.organisation.name} will not be published."

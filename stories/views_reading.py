@@ -12,9 +12,10 @@ from accounts.access import refuse_unless
 from accounts.models import Organisation
 from portal.signposting import support_lines
 from stories import domain, queries
+from stories.form_errors import add_domain_errors
 from stories.forms_reading import ReportForm, ResponseForm, StoryFilterForm
 from stories.models import State
-from stories.rules import responding_organisations
+from stories.rules import is_story_author, responding_organisations
 
 FILTER_NAMES = ("q", "theme", "tag", "hide")
 
@@ -64,10 +65,10 @@ def index(request):
 # --- One story ----------------------------------------------------------------------------------
 
 
-def _visible_story(request, pk):
+def _visible_story(request, pk, load=queries.story_for_page):
     """The story if this person may see it (`stories.view_story`): anything not published is a
     404 to all but its author and moderators; a draft is a 404 to all but its author."""
-    story = queries.story_for_page(pk)
+    story = load(pk)
     if story is None or not rules.has_perm("stories.view_story", request.user, story):
         raise Http404("No such story.")
     return story
@@ -76,11 +77,9 @@ def _visible_story(request, pk):
 def detail(request, pk):
     story = _visible_story(request, pk)
     user = request.user
-    is_author = user.is_authenticated and story.author_id == user.pk
     published = story.state == State.PUBLISHED
-    can_respond = (
-        published and user.is_authenticated and rules.has_perm("stories.respond", user, story)
-    )
+    can_report = rules.has_perm("stories.report", user, story)
+    can_respond = rules.has_perm("stories.respond", user, story)
     respond_as = ""
     if can_respond:
         names = Organisation.objects.filter(pk__in=responding_organisations(user, story))
@@ -92,11 +91,11 @@ def detail(request, pk):
             "section": "stories",
             "story": story,
             "published": published,
-            "is_author": is_author,
+            "is_author": is_story_author(user, story),
             "state_label": State(story.state).label,
             "responses": queries.public_responses(story),
-            "can_report": published and user.is_authenticated and not is_author,
-            "has_reported": published and not is_author and queries.has_reported(story, user),
+            "can_report": can_report,
+            "has_reported": can_report and queries.has_reported(story, user),
             "can_respond": can_respond,
             "respond_as": respond_as,
             "support": support_lines(),
@@ -108,19 +107,7 @@ def detail(request, pk):
 
 
 def _story_for_action(request, pk):
-    story = queries.story_for_action(pk)
-    if story is None or not rules.has_perm("stories.view_story", request.user, story):
-        raise Http404("No such story.")
-    return story
-
-
-def _add_errors(form, error: ValidationError, default_field: str) -> None:
-    """The domain's message by the field it names (or by `default_field`): nothing is lost."""
-    if hasattr(error, "error_dict"):
-        for key, errors in error.error_dict.items():
-            form.add_error(key if key in form.fields else default_field, errors)
-    else:
-        form.add_error(default_field, error)
+    return _visible_story(request, pk, load=queries.story_for_action)
 
 
 def report(request, pk):
@@ -138,7 +125,7 @@ def report(request, pk):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as error:
-            _add_errors(form, error, "category")
+            add_domain_errors(form, error, "category")
         else:
             return redirect("stories:report_thanks", pk=story.pk)
     return render(
@@ -193,7 +180,7 @@ def respond(request, pk):
                 body=form.cleaned_data["body"],
             )
         except ValidationError as error:
-            _add_errors(form, error, "body")
+            add_domain_errors(form, error, "body")
         else:
             return redirect("stories:respond_sent", pk=story.pk)
     return render(

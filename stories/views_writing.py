@@ -22,17 +22,17 @@ from django.views.decorators.http import require_POST
 
 from accounts.domain import profile_for
 from stories import domain
+from stories.form_errors import add_domain_errors
 from stories.forms_writing import AppealForm, StoryForm, SubmitForm, length_message
 from stories.models import (
     EDITABLE_STATES,
     TITLE_MAX,
     WORD_LIMIT,
-    ContentNote,
     Reason,
     State,
     Story,
-    Theme,
 )
+from stories.queries import decorate
 
 # The reason and note given to the author are shown in these states.
 EXPLAINED_STATES = [State.CHANGES_REQUESTED, State.REJECTED, State.REMOVED]
@@ -199,6 +199,7 @@ def _preview_context(request, story, form, *, status=200):
     from stories.screening import identifying_details
 
     findings = identifying_details(f"{story.title}\n\n{story.body}")
+    decorate(story)  # the content note in the words readers will see
     pseudonym = profile_for(user=request.user).pseudonym
     return render(
         request,
@@ -212,8 +213,6 @@ def _preview_context(request, story, form, *, status=200):
                 f"Under your pseudonym, {pseudonym}: never your name or email address. "
                 "You can withdraw your story at any time."
             ),
-            "themes": [Theme(t).label for t in story.themes],
-            "content_notes": [ContentNote(n).label for n in story.content_notes],
             "tags": list(story.tags.all()),
             "services": list(story.services.select_related("organisation")),
             "events": list(story.events.all()),
@@ -264,10 +263,7 @@ def _submit_refused(request, story, submit_form, error: ValidationError):
         return _preview_context(request, story, submit_form)
     form = StoryForm(StoryForm.data_for(story), story=story)
     form.is_valid()
-    for name, field_messages in errors.items():
-        target = name if name in form.fields else None
-        for message in field_messages:
-            form.add_error(target, message)
+    add_domain_errors(form, error)
     return _edit_context(request, story, form)
 
 
@@ -400,9 +396,7 @@ def appeal(request, pk):
         try:
             domain.story_appeal(story=story, by=request.user, text=form.cleaned_data["text"])
         except ValidationError as error:
-            for name, field_messages in error.message_dict.items():
-                for message in field_messages:
-                    form.add_error(name if name in form.fields else None, message)
+            add_domain_errors(form, error)
         else:
             messages.success(
                 request, "Thank you. A moderator will read your story and your reasons again."

@@ -448,6 +448,28 @@ def test_appeal_with_nul_or_nothing_is_said_and_twice_is_refused(people):
     assert Story.objects.get(pk=story.pk).appeal_text == "Please look again."
 
 
+def test_an_appeal_for_a_story_withdrawn_meanwhile_is_refused_plainly(people, monkeypatch):
+    """The author withdraws the story in another tab between the page's check and the appeal:
+    the page says so with what was typed kept (it was a 500)."""
+    story = StoryFactory(author=people["author"], state=State.REJECTED, reason=Reason.SPAM)
+    appeal = domain.story_appeal
+
+    def withdrawn_meanwhile(*, story, by, text):
+        domain.story_withdraw(story=story, by=by)
+        return appeal(story=story, by=by, text=text)
+
+    monkeypatch.setattr(domain, "story_appeal", withdrawn_meanwhile)
+    response = client_for(people["author"]).post(
+        reverse("stories:appeal", args=[story.pk]), {"text": "Please look again."}
+    )
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "A story that is “withdrawn” cannot be put back in the queue." in page
+    assert "Please look again.</textarea>" in page
+    story.refresh_from_db()
+    assert story.state == State.WITHDRAWN and story.appeal_text == ""
+
+
 def test_withdrawing_twice_and_accepting_edits_twice(people, django_capture_on_commit_callbacks):
     story = StoryFactory(
         author=people["author"],

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -12,6 +13,7 @@ from stories import domain
 from stories.models import (
     COOLING_OFF,
     Decision,
+    ModeratorNote,
     Priority,
     Reason,
     Report,
@@ -446,17 +448,24 @@ def test_sending_the_same_response_twice_makes_one():
     assert story.responses.count() == 1
 
 
-@pytest.mark.parametrize(
-    "act",
-    [
-        lambda s, u: domain.story_claim(story=s, by=u),
-        lambda s, u: domain.story_approve(story=s, by=u),
-        lambda s, u: domain.story_reject(story=s, by=u, reason=Reason.SPAM, note="x"),
-        lambda s, u: domain.story_hold(story=s, by=u, note="x", risk="high"),
-        lambda s, u: domain.moderator_note_add(story=s, by=u, text="x"),
-        lambda s, u: domain.stories_mark_spam(stories=[s], by=u),
-    ],
-)
+MODERATORS_WRITES = [
+    lambda s, u: domain.story_claim(story=s, by=u),
+    lambda s, u: domain.story_release(story=s, by=u),
+    lambda s, u: domain.story_approve(story=s, by=u),
+    lambda s, u: domain.story_request_changes(
+        story=s, by=u, reason=Reason.IDENTIFYING_DETAILS, note="x"
+    ),
+    lambda s, u: domain.story_reject(story=s, by=u, reason=Reason.SPAM, note="x"),
+    lambda s, u: domain.story_hold(story=s, by=u, note="x", risk="high"),
+    lambda s, u: domain.story_hide(story=s, by=u, reason=Reason.SPAM, note="x"),
+    lambda s, u: domain.story_restore(story=s, by=u),
+    lambda s, u: domain.story_remove(story=s, by=u, reason=Reason.SPAM, note="x"),
+    lambda s, u: domain.moderator_note_add(story=s, by=u, text="x"),
+    lambda s, u: domain.stories_mark_spam(stories=[s], by=u),
+]
+
+
+@pytest.mark.parametrize("act", MODERATORS_WRITES)
 def test_moderators_writes_refuse_a_moderator_without_two_step_verification(act):
     story = queued_story()
     with pytest.raises(PermissionDenied):
@@ -464,6 +473,102 @@ def test_moderators_writes_refuse_a_moderator_without_two_step_verification(act)
     story.refresh_from_db()
     assert story.state == State.AWAITING_REVIEW
     assert not Decision.objects.filter(story=story).exists()
+
+
+@pytest.mark.parametrize("act", MODERATORS_WRITES)
+def test_moderators_writes_refuse_readers_the_author_and_anonymous(act):
+    story = queued_story()
+    for person in (UserFactory(), story.author, AnonymousUser()):
+        with pytest.raises(PermissionDenied):
+            act(story, person)
+    story.refresh_from_db()
+    assert story.state == State.AWAITING_REVIEW
+    assert not Decision.objects.filter(story=story).exists()
+    assert not ModeratorNote.objects.filter(story=story).exists()
+
+
+def _rejected():
+    return queued_story(state=State.REJECTED, reason=Reason.NOT_A_STORY)
+
+
+def _with_suggested_edits():
+    return queued_story(
+        state=State.CHANGES_REQUESTED,
+        reason=Reason.IDENTIFYING_DETAILS,
+        proposed_body="A nurse listened.",
+    )
+
+
+def _waiting_48_hours():
+    now = timezone.now()
+    return queued_story(
+        state=State.APPROVED, approved_at=now, publish_after=now + COOLING_OFF, queued_at=None
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "act"),
+    [
+        (
+            lambda: StoryFactory(body=QUIET_BODY),
+            lambda s, u: domain.story_save_draft(story=s, by=u, body="Not yours."),
+        ),
+        (
+            lambda: StoryFactory(body=QUIET_BODY),
+            lambda s, u: domain.story_submit(story=s, by=u, consent_public=True),
+        ),
+        (published_story, lambda s, u: domain.story_withdraw(story=s, by=u)),
+        (_rejected, lambda s, u: domain.story_appeal(story=s, by=u, text="Look again.")),
+        (_with_suggested_edits, lambda s, u: domain.story_accept_edits(story=s, by=u)),
+        (_waiting_48_hours, lambda s, u: domain.story_publish_now(story=s, by=u)),
+    ],
+)
+def test_the_authors_writes_refuse_everyone_else(make, act):
+    story = make()
+    before = (story.state, story.title, story.body, story.appeal_text)
+    decisions = Decision.objects.filter(story=story).count()
+    for person in (UserFactory(), moderator(), AnonymousUser()):
+        with pytest.raises(PermissionDenied):
+            act(story, person)
+    story.refresh_from_db()
+    assert (story.state, story.title, story.body, story.appeal_text) == before
+    assert Decision.objects.filter(story=story).count() == decisions
+
+
+def test_starting_a_story_needs_an_account():
+    with pytest.raises(PermissionDenied):
+        domain.story_create(author=AnonymousUser())
+    assert not Story.objects.exists()
+
+
+def test_reporting_needs_an_account():
+    story = published_story()
+    with pytest.raises(PermissionDenied):
+        domain.report_create(story=story, by=AnonymousUser(), category=Report.Category.SPAM)
+    assert not Report.objects.exists()
+    story.refresh_from_db()
+    assert story.state == State.PUBLISHED
+
+
+def test_only_a_member_of_a_linked_organisation_may_respond():
+    from stories.models import Response
+    from tests.factories.accounts import MembershipFactory
+
+    linked, other = MembershipFactory(), MembershipFactory()
+    story = published_story()
+    story.organisations.add(linked.organisation)
+    for person, organisation in (
+        (other.user, other.organisation),  # a member of an organisation the story does not link
+        (other.user, linked.organisation),  # naming a linked organisation they are not in
+        (moderator(), linked.organisation),
+        (story.author, linked.organisation),
+        (AnonymousUser(), linked.organisation),
+    ):
+        with pytest.raises(PermissionDenied):
+            domain.response_create(
+                story=story, by=person, organisation=organisation, body="Thank you."
+            )
+    assert not Response.objects.exists()
 
 
 def test_deciding_a_response_needs_a_moderator():

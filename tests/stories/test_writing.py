@@ -389,6 +389,19 @@ def test_preview_warns_about_a_phone_number(signed_in, draft):
     assert draft.author.email not in html
 
 
+def test_preview_words_the_content_notes_as_readers_will_see_them(signed_in, draft):
+    draft.content_notes = [ContentNote.DETENTION, ContentNote.SELF_HARM]
+    draft.save()
+
+    html = page(signed_in.get(url("preview", draft)))
+
+    assert "<strong>Content note: detention under the Mental Health Act, self-harm</strong>" in html
+    assert (
+        "This story mentions detention under the Mental Health Act and self-harm. Open the story"
+        in html
+    )
+
+
 def test_submit_without_consent_says_so_by_the_box(signed_in, draft):
     response = signed_in.post(url("submit", draft), {})
 
