@@ -12,9 +12,10 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from urllib.parse import urlencode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUTPUT_DIR = BASE_DIR / "var" / "bench"
@@ -69,6 +70,39 @@ def _create_database(db: dict) -> None:
                 cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
     finally:
         conn.close()
+
+
+# --- Which data set is built ---------------------------------------------------------------------
+
+MARKER_TABLE = "bench_dataset"  # one row per data set: the spec it was built to, and when
+
+
+def read_marker(name: str) -> dict | None:
+    """The spec the `name` data was built to, with `built_at`; None when it was never built."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} "
+            "(name text PRIMARY KEY, spec jsonb NOT NULL, built_at timestamptz NOT NULL)"
+        )
+        cursor.execute(f"SELECT spec, built_at FROM {MARKER_TABLE} WHERE name = %s", [name])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    spec = row[0] if isinstance(row[0], dict) else json.loads(row[0])
+    return {**spec, "built_at": row[1]}
+
+
+def current_marker(name: str, spec: dict, max_age: timedelta) -> dict | None:
+    """The `name` data's marker if it was built to `spec` less than `max_age` ago, else None."""
+    marker = read_marker(name)
+    if marker is None:
+        return None
+    built = {k: v for k, v in marker.items() if k != "built_at"}
+    if built != spec or datetime.now(UTC) - marker["built_at"] >= max_age:
+        return None
+    return marker
 
 
 # --- Loading rows fast -------------------------------------------------------------------------
@@ -160,6 +194,50 @@ def _chain(first, rest):
     yield from rest
 
 
+def users_with_profiles(
+    emails: list[str], *, pseudonym: str, display_name: str = "Bench person {n}", **fields
+) -> list[int]:
+    """Users with these addresses (made if missing, with `fields`), each with a profile whose
+    pseudonym and display name are these templates filled with the address's index; returns
+    their ids in the order of `emails`."""
+    from accounts.models import Profile, User
+
+    have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    missing = [e for e in emails if e not in have]
+    if missing:
+        now = datetime.now(UTC)
+        copy_rows(
+            User,
+            (
+                {
+                    "email": e,
+                    "password": "!bench",
+                    "date_joined": now,
+                    "is_superuser": False,
+                    **fields,
+                }
+                for e in missing
+            ),
+        )
+    ids = dict(User.objects.filter(email__in=emails).values_list("email", "id"))
+    with_profile = set(
+        Profile.objects.filter(user_id__in=ids.values()).values_list("user_id", flat=True)
+    )
+    copy_rows(
+        Profile,
+        (
+            {
+                "user_id": ids[e],
+                "display_name": display_name.format(n=n),
+                "pseudonym": pseudonym.format(n=n),
+            }
+            for n, e in enumerate(emails)
+            if ids[e] not in with_profile
+        ),
+    )
+    return [ids[e] for e in emails]
+
+
 # --- Timing and statistics ---------------------------------------------------------------------
 
 
@@ -215,6 +293,115 @@ def _cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.1f}"
     return str(value)
+
+
+def load_average() -> list[float]:
+    """The machine's load averages over 1, 5 and 15 minutes (Linux)."""
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+# --- Pages measured in process -----------------------------------------------------------------
+
+
+def measure_get(client, url: str, params) -> tuple[float, int, object]:
+    """(ms, queries, response) of a GET that must answer 200; the response carries `sql_ms`
+    (the queries' own time) and `captured` (the queries)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        ms, response = timed(lambda: client.get(url, params))
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}?{urlencode(params)} answered {response.status_code}")
+    response.sql_ms = 1000 * sum(float(q["time"]) for q in captured.captured_queries)
+    response.captured = list(captured.captured_queries)
+    return ms, len(captured), response
+
+
+def small_and_full(client, url: str, small, full, shown: Callable) -> dict:
+    """The query counts of a page of a few rows and of a full page (they should be the same),
+    with the rows each shows (`shown(response)`)."""
+    _ms, small_queries, small_response = measure_get(client, url, small)
+    _ms, full_queries, full_response = measure_get(client, url, full)
+    return {
+        "small_params": urlencode(small),
+        "small_shown": shown(small_response),
+        "small_queries": small_queries,
+        "full_params": urlencode(full),
+        "full_shown": shown(full_response),
+        "full_queries": full_queries,
+    }
+
+
+def page_record(results: list[dict], constant: dict, **extra) -> dict:
+    """The record of a page's measured requests (each with label, kind, ms, sql_ms, queries)."""
+    return {
+        "requests": len(results),
+        **extra,
+        "summary": summarise([r["ms"] for r in results], [r["queries"] for r in results]),
+        "sql": summarise([r["sql_ms"] for r in results]),
+        "by_kind": {
+            kind: summarise([r["ms"] for r in results if r["kind"] == kind])
+            for kind in dict.fromkeys(r["kind"] for r in results)
+        },
+        "constant_queries": constant,
+        "slowest": sorted(results, key=lambda r: -r["ms"])[:10],
+        "results": results,
+    }
+
+
+def explain_queries(fn: Callable[[], object], table: str) -> list[tuple[dict, str]]:
+    """Run fn, then EXPLAIN (ANALYZE, BUFFERS) each query it sent that names `table`:
+    (the captured query, its plan)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        fn()
+    out = []
+    for query in captured.captured_queries:
+        if table not in query["sql"] or query["sql"].startswith("EXPLAIN"):
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            out.append((query, "\n".join(row[0] for row in cursor.fetchall())))
+    return out
+
+
+def page_rows(title: str, part: dict, goal_ms: float) -> list[list]:
+    """A page record's two rows of the summary table: the requests, then their SQL alone."""
+    s, c, q = part["summary"], part["constant_queries"], part["sql"]
+    queries = (
+        s["queries_min"]
+        if s["queries_min"] == s["queries_max"]
+        else f"{s['queries_min']}-{s['queries_max']}"
+    )
+    return [
+        [
+            title,
+            f"p50 {s['p50_ms']:.1f} ms",
+            f"p95 {s['p95_ms']:.1f} ms (max {s['max_ms']:.0f})",
+            f"{queries} queries per request; page of {c['small_shown']}: "
+            f"{c['small_queries']}, page of {c['full_shown']}: {c['full_queries']}",
+            f"p95 < {goal_ms:.0f} ms",
+        ],
+        [
+            "  of which SQL (the same requests)",
+            f"p50 {q['p50_ms']:.1f} ms",
+            f"p95 {q['p95_ms']:.1f} ms (max {q['max_ms']:.0f})",
+            "",
+            "",
+        ],
+    ]
+
+
+def by_kind_table(by_kind: dict) -> str:
+    """A page record's times by filter kind, as a table."""
+    return markdown_table(
+        ["filter kind", "n", "p50 ms", "p95 ms", "max ms"],
+        [[k, v["n"], v["p50_ms"], v["p95_ms"], v["max_ms"]] for k, v in by_kind.items()],
+    )
 
 
 # --- The record --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from bench import directory_data
-from bench.common import markdown_table, summarise, timed
+from bench.common import explain_queries, markdown_table, summarise, timed
 from services import postcodes, taxonomy
 from services.filters import ServiceFilter
 from services.models import Service
@@ -539,12 +539,6 @@ def explain_slowest(cases: list[Case], results: list[dict], n: int) -> None:
     """EXPLAIN ANALYZE the SQL of the slowest searches, exactly as sql_alone sent it."""
     by_label = {c.label: c for c in cases}
     for r in sorted(results, key=lambda r: -r["sql_ms"])[:n]:
-        with CaptureQueriesContext(connection) as captured:
-            sql_alone(by_label[r["label"]])
-        for query in captured.captured_queries:
-            if "services_service" not in query["sql"] or query["sql"].startswith("EXPLAIN"):
-                continue
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                plan = "\n".join(row[0] for row in cursor.fetchall())
+        case = by_label[r["label"]]
+        for query, plan in explain_queries(lambda c=case: sql_alone(c), "services_service"):
             print(f"\n--- {r['label']} ({query['time']} s)\n{query['sql']}\n{plan}")

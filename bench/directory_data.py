@@ -21,7 +21,7 @@ from datetime import time as dtime
 from django.db import connection
 
 from accounts.models import Membership, Organisation, Sector, User
-from bench.common import copy_rows
+from bench.common import MARKER_TABLE, copy_rows, read_marker
 from services import taxonomy
 from services.domain import refresh_search
 from services.models import (
@@ -651,24 +651,16 @@ class Generator:
 
 # --- Building and checking the stored data -------------------------------------------------------
 
-MARKER_TABLE = "bench_dataset"
-
 
 def _spec() -> dict:
     return {"version": VERSION, "seed": SEED, **SIZES}
 
 
 def stored_spec() -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} "
-            "(name text PRIMARY KEY, spec jsonb NOT NULL, built_at timestamptz NOT NULL)"
-        )
-        cursor.execute(f"SELECT spec FROM {MARKER_TABLE} WHERE name = 'directory'")  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
+    marker = read_marker("directory")
+    if marker is None:
         return None
-    return row[0] if isinstance(row[0], dict) else json.loads(row[0])
+    return {k: v for k, v in marker.items() if k != "built_at"}
 
 
 def counts() -> dict:

@@ -30,12 +30,20 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, connections
 from django.db.models import Count
 from django.test import Client, override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from bench import events_data
-from bench.common import markdown_table, summarise, timed
+from bench.common import (
+    by_kind_table,
+    explain_queries,
+    load_average,
+    markdown_table,
+    measure_get,
+    page_record,
+    page_rows,
+    small_and_full,
+)
 from events import reminders
 from events.filters import ACCESSIBILITY, london_midnight
 from events.models import Event, Reminder
@@ -363,16 +371,6 @@ def build_cases(orgs: list[str]) -> list[Case]:
     return cases
 
 
-def _measure(client: Client, url: str, params) -> tuple[float, int, object]:
-    """(ms, queries, response); the response carries `sql_ms`, the queries' own time."""
-    with CaptureQueriesContext(connection) as captured:
-        ms, response = timed(lambda: client.get(url, params))
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {url}?{urlencode(params)} answered {response.status_code}")
-    response.sql_ms = 1000 * sum(float(q["time"]) for q in captured.captured_queries)
-    return ms, len(captured), response
-
-
 FOUND = re.compile(rb'id="results-heading">(\d+) event')
 
 
@@ -425,7 +423,7 @@ def run_list(args) -> dict:
 
     results = []
     for case in cases:
-        ms, queries, response = _measure(client, url, case.params)
+        ms, queries, response = measure_get(client, url, case.params)
         results.append(
             {
                 "label": case.label,
@@ -439,29 +437,13 @@ def run_list(args) -> dict:
         )
 
     three, many = small_and_full_pages()
-    _ms, small_queries, small = _measure(client, url, three)
-    _ms, full_queries, full = _measure(client, url, many)
-    constant = {
-        "small_params": urlencode(three),
-        "small_shown": _shown(small),
-        "small_queries": small_queries,
-        "full_params": urlencode(many),
-        "full_shown": _shown(full),
-        "full_queries": full_queries,
-        "same": small_queries == full_queries and _shown(small) == 3 and _shown(full) == 20,
-    }
-    record = {
-        "requests": len(results),
-        "summary": summarise([r["ms"] for r in results], [r["queries"] for r in results]),
-        "sql": summarise([r["sql_ms"] for r in results]),
-        "by_kind": {
-            kind: summarise([r["ms"] for r in results if r["kind"] == kind])
-            for kind in dict.fromkeys(r["kind"] for r in results)
-        },
-        "constant_queries": constant,
-        "slowest": sorted(results, key=lambda r: -r["ms"])[:10],
-        "results": results,
-    }
+    constant = small_and_full(client, url, three, many, _shown)
+    constant["same"] = (
+        constant["small_queries"] == constant["full_queries"]
+        and constant["small_shown"] == 3
+        and constant["full_shown"] == 20
+    )
+    record = page_record(results, constant)
     if args.events_explain:
         explain_slowest(client, url, cases, results, args.events_explain)
     return record
@@ -498,28 +480,17 @@ def run_list_with_proposed_index(args) -> dict:
 def explain_slowest(client, url, cases, results, n: int) -> None:
     by_label = {c.label: c for c in cases}
     for r in sorted(results, key=lambda r: -r["ms"])[:n]:
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url, by_label[r["label"]].params)
-        for query in captured.captured_queries:
-            if "events_event" not in query["sql"]:
-                continue
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                plan = "\n".join(row[0] for row in cursor.fetchall())
+        params = by_label[r["label"]].params
+        for query, plan in explain_queries(lambda p=params: client.get(url, p), "events_event"):
             print(f"\n--- {r['label']} ({query['time']} s)\n{query['sql']}\n{plan}")
 
 
 # --- The run --------------------------------------------------------------------------------------
 
 
-def _load() -> list[float]:
-    with open("/proc/loadavg") as f:
-        return [float(x) for x in f.read().split()[:3]]
-
-
 def run(args) -> dict:
     skip = set(args.events_skip)
-    load_before = _load()
+    load_before = load_average()
     started = time.perf_counter()
     sizes = events_data.ensure(rebuild=getattr(args, "rebuild", False))
     data_seconds = time.perf_counter() - started
@@ -536,35 +507,14 @@ def run(args) -> dict:
             record["list_with_proposed_index"] = run_list_with_proposed_index(args)
     if "reminders" not in skip:
         record["reminders"] = run_reminders(args)
-    record["load_after"] = _load()
+    record["load_after"] = load_average()
     print_report(record)
     return record
 
 
 def _list_rows(part: dict, events: int, label: str) -> list[list]:
-    s, c, q = part["summary"], part["constant_queries"], part["sql"]
-    queries = (
-        s["queries_min"]
-        if s["queries_min"] == s["queries_max"]
-        else f"{s['queries_min']}-{s['queries_max']}"
-    )
-    return [
-        [
-            f"GET /events/, {s['n']} requests, {events:,} events{label}",
-            f"p50 {s['p50_ms']:.1f} ms",
-            f"p95 {s['p95_ms']:.1f} ms (max {s['max_ms']:.0f})",
-            f"{queries} queries per request; page of {c['small_shown']}: "
-            f"{c['small_queries']}, page of {c['full_shown']}: {c['full_queries']}",
-            f"p95 < {GOAL_LIST_P95_MS:.0f} ms",
-        ],
-        [
-            "  of which SQL (the same requests)",
-            f"p50 {q['p50_ms']:.1f} ms",
-            f"p95 {q['p95_ms']:.1f} ms (max {q['max_ms']:.0f})",
-            "",
-            "",
-        ],
-    ]
+    title = f"GET /events/, {part['summary']['n']} requests, {events:,} events{label}"
+    return page_rows(title, part, GOAL_LIST_P95_MS)
 
 
 def print_report(record: dict) -> None:
@@ -592,15 +542,7 @@ def print_report(record: dict) -> None:
     print(markdown_table(["measure", "time", "rate / p95", "checks", "goal"], rows))
     if "list" in record:
         print()
-        print(
-            markdown_table(
-                ["filter kind", "n", "p50 ms", "p95 ms", "max ms"],
-                [
-                    [k, v["n"], v["p50_ms"], v["p95_ms"], v["max_ms"]]
-                    for k, v in record["list"]["by_kind"].items()
-                ],
-            )
-        )
+        print(by_kind_table(record["list"]["by_kind"]))
         print("\nSlowest list requests:")
         for r in record["list"]["slowest"][:6]:
             print(

@@ -18,13 +18,13 @@ import json
 import random
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Organisation, Profile, User
-from bench.common import copy_rows
+from accounts.models import Organisation, User
+from bench.common import MARKER_TABLE, copy_rows, current_marker, users_with_profiles
 from events import reminders
 from events.filters import london_midnight
 from events.models import Event, Registration, Reminder, Session
@@ -34,7 +34,6 @@ VERSION = 1
 SEED = 20261123
 SIZES = {"events": 50_000, "organisations": 200}
 REBUILD_AFTER = timedelta(days=14)  # the dates are relative to the build: keep them current
-MARKER_TABLE = "bench_dataset"  # shared with the directory's data (its own row)
 
 REMINDER_EVENTS = 500
 REMINDER_PLACES = 20  # per event
@@ -76,20 +75,6 @@ def _spec() -> dict:
     return {"version": VERSION, "seed": SEED, **SIZES}
 
 
-def _marker() -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} "
-            "(name text PRIMARY KEY, spec jsonb NOT NULL, built_at timestamptz NOT NULL)"
-        )
-        cursor.execute(f"SELECT spec, built_at FROM {MARKER_TABLE} WHERE name = 'events'")  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    spec = row[0] if isinstance(row[0], dict) else json.loads(row[0])
-    return {**spec, "built_at": row[1]}
-
-
 def counts() -> dict:
     events = Event.objects.exclude(title__startswith=REMINDER_TITLE)
     return {
@@ -111,14 +96,9 @@ def counts() -> dict:
 def ensure(rebuild: bool = False) -> dict:
     """The list's data, built if missing, stale or asked for; returns the counts."""
     remove_reminder_data()
-    marker = _marker()
+    marker = current_marker("events", _spec(), REBUILD_AFTER)
     have = counts()
-    fresh = (
-        marker is not None
-        and {k: v for k, v in marker.items() if k != "built_at"} == _spec()
-        and timezone.now() - marker["built_at"] < REBUILD_AFTER
-        and have["events"] == SIZES["events"]
-    )
+    fresh = marker is not None and have["events"] == SIZES["events"]
     if fresh and not rebuild:
         print(
             f"events data present (built {marker['built_at']:%Y-%m-%d}); reusing it "
@@ -178,39 +158,7 @@ def reminder_users() -> list[int]:
     """The people with accounts who have places in the reminder run, with profiles."""
     wanted = REMINDER_EVENTS * REMINDER_USERS_PER_EVENT
     emails = [REMINDER_USER_EMAIL.format(n=n) for n in range(wanted)]
-    have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    missing = [e for e in emails if e not in have]
-    if missing:
-        now = datetime.now(UTC)
-        copy_rows(
-            User,
-            (
-                {
-                    "email": e,
-                    "password": "!bench",
-                    "date_joined": now,
-                    "is_superuser": False,
-                }
-                for e in missing
-            ),
-        )
-    ids = dict(User.objects.filter(email__in=emails).values_list("email", "id"))
-    with_profile = set(
-        Profile.objects.filter(user_id__in=ids.values()).values_list("user_id", flat=True)
-    )
-    copy_rows(
-        Profile,
-        (
-            {
-                "user_id": ids[e],
-                "display_name": f"Person {n}",
-                "pseudonym": f"bench-reminder-{n}",
-            }
-            for n, e in enumerate(emails)
-            if ids[e] not in with_profile
-        ),
-    )
-    return [ids[e] for e in emails]
+    return users_with_profiles(emails, pseudonym="bench-reminder-{n}", display_name="Person {n}")
 
 
 # --- The list's data ----------------------------------------------------------------------------
@@ -282,10 +230,14 @@ def build() -> None:
 
     print("generating the events data", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {MARKER_TABLE} WHERE name = 'events'")  # noqa: S608
+        # The stories data links stories to events: it goes too (CASCADE), and is rebuilt by
+        # its own benchmark's next run.
+        cursor.execute(
+            f"DELETE FROM {MARKER_TABLE} WHERE name IN ('events', 'stories')"  # noqa: S608
+        )
         cursor.execute(
             "TRUNCATE events_pairing, events_surgeon, events_reminder, events_registration, "
-            "events_session, events_event, events_eventseries"
+            "events_session, events_event, events_eventseries CASCADE"
         )
     rng = random.Random(SEED)  # noqa: S311 - benchmark data
     orgs = organisations()

@@ -30,7 +30,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench import stories_data
-from bench.common import markdown_table, percentile, summarise, timed
+from bench.common import (
+    by_kind_table,
+    explain_queries,
+    load_average,
+    markdown_table,
+    measure_get,
+    page_record,
+    page_rows,
+    percentile,
+    small_and_full,
+    summarise,
+    timed,
+)
 from stories import screening, transparency
 from stories.models import ContentNote, Priority, State, Story, Tag, Theme
 
@@ -207,17 +219,6 @@ def list_cases(tags: list[str], *, api: bool = False) -> list[Case]:
 # --- Measuring ------------------------------------------------------------------------------------
 
 
-def _measure(client: Client, url: str, params) -> tuple[float, int, object]:
-    """(ms, queries, response); the response carries `sql_ms` and `captured` (the queries)."""
-    with CaptureQueriesContext(connection) as captured:
-        ms, response = timed(lambda: client.get(url, params))
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {url}?{urlencode(params)} answered {response.status_code}")
-    response.sql_ms = 1000 * sum(float(q["time"]) for q in captured.captured_queries)
-    response.captured = list(captured.captured_queries)
-    return ms, len(captured), response
-
-
 QUEUE_ROW = b'<tr class="nhsuk-table__row" id="story-'
 LIST_ITEM = b'class="jup-result jup-story-item"'
 FOUND = re.compile(rb'id="results-heading">(?:More than )?([\d,]+) stor')
@@ -247,7 +248,7 @@ def measure_page(
         client.get(url, case.params)
     results = []
     for case in cases:
-        tries = [_measure(client, url, case.params) for _ in range(max(repeat, 1))]
+        tries = [measure_get(client, url, case.params) for _ in range(max(repeat, 1))]
         ms, queries, response = min(tries, key=lambda t: t[0])
         results.append(
             {
@@ -264,44 +265,20 @@ def measure_page(
                 ),
             }
         )
-    _ms, small_queries, small_response = _measure(client, url, small)
-    _ms, full_queries, full_response = _measure(client, url, full)
-    constant = {
-        "small_params": urlencode(small),
-        "small_shown": shown(small_response),
-        "small_queries": small_queries,
-        "full_params": urlencode(full),
-        "full_shown": shown(full_response),
-        "full_queries": full_queries,
-    }
-    constant["same"] = small_queries == full_queries and constant["small_shown"] == 3
-    return {
-        "requests": len(results),
-        "repeat": repeat,
-        "summary": summarise([r["ms"] for r in results], [r["queries"] for r in results]),
-        "sql": summarise([r["sql_ms"] for r in results]),
-        "by_kind": {
-            kind: summarise([r["ms"] for r in results if r["kind"] == kind])
-            for kind in dict.fromkeys(r["kind"] for r in results)
-        },
-        "constant_queries": constant,
-        "slowest": sorted(results, key=lambda r: -r["ms"])[:10],
-        "results": results,
-    }
+    constant = small_and_full(client, url, small, full, shown)
+    constant["same"] = (
+        constant["small_queries"] == constant["full_queries"] and constant["small_shown"] == 3
+    )
+    return page_record(results, constant, repeat=repeat)
 
 
 def explain_slowest(client, url, part: dict, n: int, title: str) -> list[dict]:
     """EXPLAIN ANALYZE of the stories queries of the n slowest requests."""
     out = []
     for r in part["slowest"][:n]:
-        with CaptureQueriesContext(connection) as captured:
-            client.get(url, r["params"])
-        for query in captured.captured_queries:
-            if "stories_story" not in query["sql"]:
-                continue
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
-                plan = "\n".join(row[0] for row in cursor.fetchall())
+        for query, plan in explain_queries(
+            lambda r=r: client.get(url, r["params"]), "stories_story"
+        ):
             print(f"\n--- {title}: {r['label']} ({float(query['time']) * 1000:.1f} ms)")
             print(query["sql"][:2000])
             print(plan)
@@ -320,61 +297,57 @@ def refresh_claims(moderator) -> int:
     )
 
 
+def _run_page(args, title: str, client: Client, url: str, cases, shown, found, small) -> dict:
+    """One page measured (against a full page with no filters), explained if asked."""
+    part = measure_page(
+        client, url, cases, shown, found, small=small, full=[], repeat=args.stories_repeat
+    )
+    if args.stories_explain:
+        part["explain"] = explain_slowest(client, url, part, args.stories_explain, title)
+    return part
+
+
 def run_queue(args) -> dict:
     moderator = stories_data.moderators()[0]
     refresh_claims(moderator)
     client = Client()
     client.force_login(moderator)
-    url = reverse("moderation:queue")
-    part = measure_page(
+    return _run_page(
+        args,
+        "queue",
         client,
-        url,
+        reverse("moderation:queue"),
         queue_cases(),
         lambda r: _shown_html(r, QUEUE_ROW),
         _found_html,
         small=[("mine", "on")],
-        full=[],
-        repeat=args.stories_repeat,
     )
-    if args.stories_explain:
-        part["explain"] = explain_slowest(client, url, part, args.stories_explain, "queue")
-    return part
 
 
 def run_list(args, tags) -> dict:
-    client = Client()
-    url = reverse("stories:index")
-    part = measure_page(
-        client,
-        url,
+    return _run_page(
+        args,
+        "list",
+        Client(),
+        reverse("stories:index"),
         list_cases(tags),
         lambda r: _shown_html(r, LIST_ITEM),
         _found_html,
         small=[("q", stories_data.SMALL_WORD)],
-        full=[],
-        repeat=args.stories_repeat,
     )
-    if args.stories_explain:
-        part["explain"] = explain_slowest(client, url, part, args.stories_explain, "list")
-    return part
 
 
 def run_api(args, tags) -> dict:
-    client = Client()
-    url = "/api/v1/stories/"
-    part = measure_page(
-        client,
-        url,
+    return _run_page(
+        args,
+        "api",
+        Client(),
+        "/api/v1/stories/",
         list_cases(tags, api=True),
         _shown_api,
         _found_api,
         small=[("q", stories_data.SMALL_WORD)],
-        full=[],
-        repeat=args.stories_repeat,
     )
-    if args.stories_explain:
-        part["explain"] = explain_slowest(client, url, part, args.stories_explain, "api")
-    return part
 
 
 def screening_inputs(n: int = SCREENING_STORIES) -> list[tuple[str, str]]:
@@ -469,14 +442,9 @@ def run_with_proposed_indexes(args, tags, skip) -> dict:
     return out
 
 
-def _load() -> list[float]:
-    with open("/proc/loadavg") as f:
-        return [float(x) for x in f.read().split()[:3]]
-
-
 def run(args) -> dict:
     skip = set(args.stories_skip)
-    load_before = _load()
+    load_before = load_average()
     started = time.perf_counter()
     sizes = stories_data.ensure(rebuild=getattr(args, "rebuild", False))
     data_seconds = time.perf_counter() - started
@@ -505,7 +473,7 @@ def run(args) -> dict:
         print("screening measured", flush=True)
     if "transparency" not in skip:
         record["transparency"] = run_transparency()
-    record["load_after"] = _load()
+    record["load_after"] = load_average()
     print_report(record)
     return record
 
@@ -520,29 +488,8 @@ PAGES = [
 
 
 def _page_rows(part: dict, label: str) -> list[list]:
-    s, c, q = part["summary"], part["constant_queries"], part["sql"]
-    queries = (
-        s["queries_min"]
-        if s["queries_min"] == s["queries_max"]
-        else f"{s['queries_min']}-{s['queries_max']}"
-    )
-    return [
-        [
-            f"{label}, {s['n']} requests (best of {part.get('repeat', 1)})",
-            f"p50 {s['p50_ms']:.1f} ms",
-            f"p95 {s['p95_ms']:.1f} ms (max {s['max_ms']:.0f})",
-            f"{queries} queries per request; page of {c['small_shown']}: "
-            f"{c['small_queries']}, page of {c['full_shown']}: {c['full_queries']}",
-            f"p95 < {GOAL_P95_MS:.0f} ms",
-        ],
-        [
-            "  of which SQL (the same requests)",
-            f"p50 {q['p50_ms']:.1f} ms",
-            f"p95 {q['p95_ms']:.1f} ms (max {q['max_ms']:.0f})",
-            "",
-            "",
-        ],
-    ]
+    title = f"{label}, {part['summary']['n']} requests (best of {part.get('repeat', 1)})"
+    return page_rows(title, part, GOAL_P95_MS)
 
 
 def print_report(record: dict) -> None:
@@ -585,15 +532,7 @@ def print_report(record: dict) -> None:
             continue
         part = record[key]
         print(f"\n{label} by filter kind:")
-        print(
-            markdown_table(
-                ["filter kind", "n", "p50 ms", "p95 ms", "max ms"],
-                [
-                    [k, v["n"], v["p50_ms"], v["p95_ms"], v["max_ms"]]
-                    for k, v in part["by_kind"].items()
-                ],
-            )
-        )
+        print(by_kind_table(part["by_kind"]))
         print("Slowest requests:")
         for r in part["slowest"][:5]:
             print(

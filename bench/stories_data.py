@@ -19,14 +19,14 @@ import json
 import random
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Profile, User
-from bench.common import copy_rows
+from bench.common import MARKER_TABLE, copy_rows, current_marker, users_with_profiles
 from stories.domain import STORY_SEARCH_VECTOR
 from stories.models import (
     CaseEntry,
@@ -44,7 +44,6 @@ VERSION = 2  # 2: a wider vocabulary (slot-filled sentences)
 SEED = 20261124
 SIZES = {"stories": 50_000, "decisions": 200_000, "authors": 5_000, "moderators": 10}
 REBUILD_AFTER = timedelta(days=14)  # dates are relative to the build: keep the queue current
-MARKER_TABLE = "bench_dataset"
 
 AUTHOR_EMAIL = "bench-story-author-{n}@example.org"
 MODERATOR_EMAIL = "bench-story-moderator-{n}@example.org"
@@ -246,20 +245,6 @@ def _spec() -> dict:
     return {"version": VERSION, "seed": SEED, **SIZES}
 
 
-def _marker() -> dict | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} "
-            "(name text PRIMARY KEY, spec jsonb NOT NULL, built_at timestamptz NOT NULL)"
-        )
-        cursor.execute(f"SELECT spec, built_at FROM {MARKER_TABLE} WHERE name = 'stories'")  # noqa: S608
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    spec = row[0] if isinstance(row[0], dict) else json.loads(row[0])
-    return {**spec, "built_at": row[1]}
-
-
 def counts() -> dict:
     by_state = dict(Story.objects.values_list("state").order_by().annotate(n=Count("pk")))
     return {
@@ -282,12 +267,10 @@ def counts() -> dict:
 
 def ensure(rebuild: bool = False) -> dict:
     """The data, built if missing, stale or asked for; returns the counts."""
-    marker = _marker()
+    marker = current_marker("stories", _spec(), REBUILD_AFTER)
     have = counts()
     fresh = (
         marker is not None
-        and {k: v for k, v in marker.items() if k != "built_at"} == _spec()
-        and timezone.now() - marker["built_at"] < REBUILD_AFTER
         and have["stories"] == SIZES["stories"]
         and have["decisions"] == SIZES["decisions"]
     )
@@ -305,51 +288,13 @@ def ensure(rebuild: bool = False) -> dict:
 # --- People --------------------------------------------------------------------------------------
 
 
-def _users(emails: list[str], *, pseudonym: str, moderator: bool = False) -> list[int]:
-    """Users with these addresses (made if missing), each with a profile; returns their ids."""
-    have = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
-    missing = [e for e in emails if e not in have]
-    if missing:
-        now = datetime.now(UTC)
-        copy_rows(
-            User,
-            (
-                {
-                    "email": e,
-                    "password": "!bench",
-                    "date_joined": now,
-                    "is_superuser": False,
-                    "is_moderator": moderator,
-                }
-                for e in missing
-            ),
-        )
-    ids = dict(User.objects.filter(email__in=emails).values_list("email", "id"))
-    with_profile = set(
-        Profile.objects.filter(user_id__in=ids.values()).values_list("user_id", flat=True)
-    )
-    copy_rows(
-        Profile,
-        (
-            {
-                "user_id": ids[e],
-                "display_name": f"Bench person {n}",
-                "pseudonym": pseudonym.format(n=n),
-            }
-            for n, e in enumerate(emails)
-            if ids[e] not in with_profile
-        ),
-    )
-    return [ids[e] for e in emails]
-
-
 def moderators() -> list[User]:
     """The bench moderators, each with two-step verification (TOTP), as the queue needs."""
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
 
     emails = [MODERATOR_EMAIL.format(n=n) for n in range(SIZES["moderators"])]
-    _users(emails, pseudonym="bench-moderator-{n}", moderator=True)
+    users_with_profiles(emails, pseudonym="bench-moderator-{n}", is_moderator=True)
     users = list(User.objects.filter(email__in=emails).order_by("id"))
     with_totp = set(
         Authenticator.objects.filter(user__in=users, type=Authenticator.Type.TOTP).values_list(
@@ -515,10 +460,10 @@ def build() -> None:
         )
     rng = random.Random(SEED)  # noqa: S311 - benchmark data
     gen = Generator(SEED + 1)
-    authors = _users(
+    authors = users_with_profiles(
         [AUTHOR_EMAIL.format(n=n) for n in range(SIZES["authors"])], pseudonym="bench-author-{n}"
     )
-    readers = _users(
+    readers = users_with_profiles(
         [READER_EMAIL.format(n=n) for n in range(READERS)], pseudonym="bench-reader-{n}"
     )
     mods = [m.pk for m in moderators()]
